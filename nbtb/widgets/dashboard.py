@@ -1,0 +1,290 @@
+"""``nbtb.Dashboard``: TensorBoard's dashboard as one anywidget (docs/protocol.md).
+
+Traits carry small state; scalar series are sent on request as binary buffers (messages.py),
+reduced per pixel when long (reduce.py), and extended by a background reload (reloader.py).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
+from .reduce import needs_reduction, reduce_indices
+from .reloader import Reloader
+from .smoothing import DEFAULT_SMOOTHING, smooth
+
+STATIC = Path(__file__).parent.parent / "static"
+ESM_PATH = STATIC / "dashboard.js"
+CSS_PATH = STATIC / "dashboard.css"
+CATALOG_KINDS = ("scalars", "histograms", "images", "text", "audio")
+MAX_WARNINGS = 20  # remembered for the status line
+
+
+class FrontEndNotBuiltError(RuntimeError):
+    pass
+
+
+def _require_front_end() -> None:
+    if not ESM_PATH.is_file():
+        raise FrontEndNotBuiltError(
+            f"nbtb's front end is not built: {ESM_PATH} is missing. Build it from the repository "
+            "root with `npm install && npm run build` (or reinstall with `pip install -e .`, whose "
+            "build hook runs npm)."
+        )
+
+
+class Dashboard(anywidget.AnyWidget):
+    """An inline TensorBoard over one loader (``nbtb.load(...)``) or a logdir path.
+
+    Prefer ``nbtb.show(logdir)`` or ``%tensorboard --logdir ...``.
+    """
+
+    # anywidget reads these files at class creation and fails on a missing file, so they are
+    # attached only when built; __init__ explains how to build them otherwise.
+    if ESM_PATH.is_file():
+        _esm = ESM_PATH
+    if CSS_PATH.is_file():
+        _css = CSS_PATH
+
+    logdir = t.Unicode("").tag(sync=True)
+    runs = t.List(t.Unicode()).tag(sync=True)
+    selected_runs = t.List(t.Unicode()).tag(sync=True)
+    catalog = t.Dict().tag(sync=True)
+    run_filter = t.Unicode("").tag(sync=True)
+    tag_filter = t.Unicode("").tag(sync=True)
+    smoothing = t.Float(DEFAULT_SMOOTHING, min=0.0, max=0.999).tag(sync=True)
+    x_axis = t.Enum(["step", "relative", "wall_time"], default_value="step").tag(sync=True)
+    y_log = t.Bool(False).tag(sync=True)
+    ignore_outliers = t.Bool(True).tag(sync=True)
+    tab = t.Unicode("scalars").tag(sync=True)
+    reload_interval = t.Float(5.0, min=0.0).tag(sync=True)
+    status = t.Unicode("").tag(sync=True)
+
+    def __init__(self, source: Any, *, selected_runs: list[str] | None = None,
+                 **traits: Any) -> None:
+        _require_front_end()
+        if "_esm" not in type(self).__dict__ and not hasattr(self, "_esm"):
+            # Built after nbtb was imported: use the file's text for this instance.
+            self._esm = ESM_PATH.read_text(encoding="utf-8")
+            if CSS_PATH.is_file():
+                self._css = CSS_PATH.read_text(encoding="utf-8")
+        self._lock = threading.RLock()  # the loader is used by the comm handler and the reloader
+        self._requested: set[str] = set()  # scalar tags the browser has asked for
+        self._reloader: Reloader | None = None
+        self._displayed = False
+        self._closed = False
+        self._warnings: list[str] = []
+        self._follow_new_runs = selected_runs is None  # TB selects new runs unless user chose
+        with self._capture_warnings():
+            self._source = _as_source(source)
+            runs = list(self._source.runs)
+            catalog = build_catalog(self._source.tags)
+        super().__init__(
+            logdir=str(getattr(self._source, "path", source)),
+            runs=runs,
+            selected_runs=runs if selected_runs is None else list(selected_runs),
+            catalog=catalog,
+            **traits,
+        )
+        self.status = self._status_line("loaded")
+        self.on_msg(self._on_msg)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        # Reloading starts when the dashboard is first displayed: undisplayed ones cost nothing.
+        self._displayed = True
+        self._ensure_reloader()
+        return super()._repr_mimebundle_(**kwargs)
+
+    def close(self) -> None:
+        self._closed = True  # before super().close(): no reloader may start afterwards
+        self._stop_reloader()
+        super().close()
+
+    @t.observe("reload_interval")
+    def _on_interval(self, change: dict) -> None:
+        self._stop_reloader()
+        self._ensure_reloader()
+
+    def _ensure_reloader(self) -> None:
+        if self._closed or not self._displayed or self.reload_interval <= 0:
+            return
+        if self._reloader is None or not self._reloader.alive:
+            self._reloader = Reloader(self, self.reload_interval)
+
+    def _stop_reloader(self) -> None:
+        reloader = getattr(self, "_reloader", None)  # close() may run from a failed __init__
+        if reloader is not None:
+            reloader.stop()
+            self._reloader = None
+
+    # -- browser requests -------------------------------------------------------------------
+    def _on_msg(self, _widget: Any, content: dict, buffers: list) -> None:
+        kind = content.get("kind") if isinstance(content, dict) else None
+        if kind not in ("scalars_request", "csv_request"):
+            return
+        self._displayed = True  # e.g. shown inside a VBox, where _repr_mimebundle_ is not called
+        self._ensure_reloader()
+        try:
+            if kind == "scalars_request":
+                messages = self.scalars_messages(content)
+            else:
+                messages = [self.csv_message(content)]
+        except Exception as exc:  # reply anyway so the browser does not wait forever
+            self._report_error(exc)
+            messages = scalars_replies(int(content.get("request_id", 0)), str(content.get("tag", "")), [])
+        for msg, bufs in messages:
+            self.send(msg, bufs)
+
+    def scalars_messages(self, request: dict) -> list:
+        """The ``scalars_reply`` message(s) for a ``scalars_request`` (see docs/protocol.md)."""
+        tag = str(request["tag"])
+        width = int(min(max(float(request.get("width") or 800), 16), 20000))
+        weight = request.get("smoothing")
+        weight = self.smoothing if weight is None else float(weight)
+        x_min, x_max = request.get("x_min"), request.get("x_max")
+        with self._lock:
+            self._requested.add(tag)
+            have = set(self.catalog.get("scalars", {}).get(tag, []))
+            series = [
+                _prepare(run, *self._source.scalar_series(run, tag), width, weight, x_min, x_max)
+                for run in request.get("runs") or [] if run in have
+            ]
+        return scalars_replies(int(request.get("request_id", 0)), tag, series)
+
+    def csv_message(self, request: dict) -> tuple:
+        tag = str(request["tag"])
+        with self._lock:
+            have = set(self.catalog.get("scalars", {}).get(tag, []))
+            rows = [(run, tag, *self._source.scalar_series(run, tag))
+                    for run in request.get("runs") or [] if run in have]
+        return csv_reply(int(request.get("request_id", 0)), tag, csv_bytes(rows))
+
+    # -- reload -----------------------------------------------------------------------------
+    def reload_once(self) -> bool:
+        """Read what was appended to the logdir and push it to the browser. True if changed."""
+        with self._lock, self._capture_warnings():
+            r = self._source.refresh()
+            changed = bool(r)
+            if changed:
+                self._apply_refresh(r)
+        self.status = self._status_line("reloaded")
+        return changed
+
+    def _apply_refresh(self, r: Any) -> None:
+        if r.new_runs:
+            runs = list(self._source.runs)
+            if self._follow_new_runs:
+                fresh = [x for x in runs if x in set(r.new_runs) and x not in self.selected_runs]
+                self.selected_runs = [*self.selected_runs, *fresh]
+            self.runs = runs
+        self.catalog = build_catalog(self._source.tags)
+        reset = {(str(run), str(tag)) for run, tag in r.reset}
+        per_tag: dict[str, list[Series]] = {}
+        for run, tag in sorted(reset):
+            if tag in self._requested:
+                step, wall, value = self._source.scalar_series(run, tag)
+                per_tag.setdefault(tag, []).append(
+                    Series(run, step, wall, value, total=len(step), reset=True))
+        new = r.scalars
+        if new is not None and len(new) and self._requested:
+            new = new[new["tag"].astype(str).isin(self._requested)]
+            for (tag, run), rows in new.groupby(["tag", "run"], observed=True, sort=False):
+                if (str(run), str(tag)) in reset:
+                    continue  # already sent whole
+                per_tag.setdefault(str(tag), []).append(Series(
+                    str(run), rows["step"].to_numpy(), rows["wall_time"].to_numpy(),
+                    rows["value"].to_numpy(), total=len(rows)))
+        for tag, series in per_tag.items():
+            for msg, bufs in scalars_appends(tag, series):
+                self.send(msg, bufs)
+
+    # -- status -----------------------------------------------------------------------------
+    def _report_error(self, exc: BaseException) -> None:
+        self.status = f"{time.strftime('%H:%M:%S')} error: {type(exc).__name__}: {exc}"
+
+    def _status_line(self, what: str) -> str:
+        line = f"{what} {time.strftime('%H:%M:%S')} · {len(self.runs)} runs"
+        if self._warnings:
+            n = len(self._warnings)
+            line += f" · ⚠ {n} warning{'s' if n > 1 else ''}: {self._warnings[-1]}"
+        return line
+
+    @contextmanager
+    def _capture_warnings(self) -> Iterator[None]:
+        """Collect the loader's DataLossWarnings for the status line.
+
+        catch_warnings is process-wide on Python < 3.14, so warnings that other threads raise
+        meanwhile are re-issued rather than swallowed.
+        """
+        try:  # late import: nbtb/__init__ imports this module
+            from nbtb import DataLossWarning
+        except ImportError:  # loader not importable: nothing is a data-loss warning
+            DataLossWarning = type("_NoWarning", (Warning,), {})
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+        for w in caught:
+            if issubclass(w.category, DataLossWarning):
+                text = str(w.message)
+                if text in self._warnings:
+                    self._warnings.remove(text)
+                self._warnings = [*self._warnings, text][-MAX_WARNINGS:]
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _as_source(source: Any) -> Any:
+    if isinstance(source, (str, os.PathLike)):
+        from nbtb import load
+
+        return load(os.fspath(source))
+    return source
+
+
+def build_catalog(tags: Any) -> dict[str, dict[str, list[str]]]:
+    """``{"scalars": {tag: [run, ...]}, "histograms": {...}, ...}`` from the loader's ``tags``."""
+    catalog: dict[str, dict[str, list[str]]] = {kind: {} for kind in CATALOG_KINDS}
+    if tags is None or not len(tags):
+        return catalog
+    for kind, tag, run in zip(tags["kind"].astype(str), tags["tag"].astype(str),
+                              tags["run"].astype(str)):
+        if kind in catalog:
+            catalog[kind].setdefault(tag, []).append(run)
+    return {kind: {tag: sorted(set(runs)) for tag, runs in sorted(by_tag.items())}
+            for kind, by_tag in catalog.items()}
+
+
+def _prepare(run: str, step: np.ndarray, wall: np.ndarray, value: np.ndarray, width: int,
+             weight: float, x_min: float | None, x_max: float | None) -> Series:
+    """Cut one series to the requested step range and reduce it if it is long."""
+    if x_min is not None or x_max is not None:
+        inside = np.ones(len(step), dtype=bool)
+        if x_min is not None:
+            inside &= step >= x_min
+        if x_max is not None:
+            inside &= step <= x_max
+        # keep one neighbour on each side so lines run to the edges of a zoomed chart
+        inside[1:] |= inside[:-1].copy()
+        inside[:-1] |= inside[1:].copy()
+        idx = np.flatnonzero(inside)
+    else:
+        idx = np.arange(len(step))
+    total = int(idx.size)
+    if not needs_reduction(total, width):
+        return Series(run, step[idx], wall[idx], value[idx], total=total)
+    keep = idx[reduce_indices(step[idx], value[idx], width)]
+    smoothed = smooth(value, weight)[keep]  # smooth the FULL series, then sample
+    return Series(run, step[keep], wall[keep], value[keep], smoothed=smoothed, total=total)

@@ -1,0 +1,81 @@
+"""``nbtb.show(...)``: the Python way to open a dashboard (the magic calls it too)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from typing import Any, Union
+
+from .dashboard import Dashboard
+from .multi import MultiLogdir, parse_logdir_spec
+
+Selector = Union[str, Sequence[str], "re.Pattern[str]", None]
+# What the last dashboard showed: a logdir path, or [(name, path)] from --logdir_spec.
+_last_source: str | list[tuple[str, str]] | None = None
+
+
+def show(logdir: str | os.PathLike | None = None, run: Selector = None, tag: Selector = None,
+         reload_interval: float = 5, tab: str = "scalars", **traits: Any) -> Dashboard:
+    """Open an inline TensorBoard dashboard over ``logdir`` and return it (it displays itself
+    as the cell's result).
+
+    ``run`` preselects runs (checkboxes) and ``tag`` fills the tag filter; both accept an exact
+    name, a list of names or a compiled regex, like ``nbtb.load``. Every run and tag stays
+    available in the dashboard. ``logdir=None`` reuses the logdir shown last.
+    """
+    global _last_source
+    if logdir is None:
+        if _last_source is None:
+            raise ValueError(
+                "nbtb.show() needs a logdir the first time: nbtb.show('logs') or "
+                "nbtb.show(logdir='path/to/logs'); later calls without one reuse the last logdir.")
+        source = _last_source
+    else:
+        source = os.fspath(logdir)
+    dash = open_dashboard(source, reload_interval=reload_interval, tab=tab, **traits)
+    if run is not None:
+        dash.selected_runs = select_runs(dash.runs, run)
+        dash._follow_new_runs = False  # the user chose: don't add runs that appear later
+    if tag is not None:
+        dash.tag_filter = tag_regex(tag)
+    return dash
+
+
+def open_dashboard(source: str | list[tuple[str, str]], **traits: Any) -> Dashboard:
+    """Load ``source`` (a path, or named paths from ``--logdir_spec``) into a new Dashboard."""
+    global _last_source
+    from nbtb import load  # late import: nbtb/__init__ imports this module
+
+    if isinstance(source, str):
+        if not os.path.exists(source) and "://" not in source:
+            raise FileNotFoundError(f"logdir does not exist: {source}")
+        loaded: Any = load(source)
+    else:
+        for _, path in source:
+            if not os.path.exists(path) and "://" not in path:
+                raise FileNotFoundError(f"logdir does not exist: {path}")
+        label = ",".join(f"{n}:{p}" if n else p for n, p in source)
+        loaded = MultiLogdir([(name, load(path)) for name, path in source], label)
+    dash = Dashboard(loaded, **traits)
+    _last_source = source
+    return dash
+
+
+def select_runs(runs: list[str], run: Selector) -> list[str]:
+    """The runs matching ``run``: exact name, list of names, or regex (``search``)."""
+    if isinstance(run, re.Pattern):
+        return [r for r in runs if run.search(r)]
+    wanted = {run} if isinstance(run, str) else set(run)
+    return [r for r in runs if r in wanted]
+
+
+def tag_regex(tag: Selector) -> str:
+    """A tag filter regex matching exactly what ``tag`` selects in ``nbtb.load``."""
+    if isinstance(tag, re.Pattern):
+        return tag.pattern
+    names = [tag] if isinstance(tag, str) else list(tag)
+    return "^(?:" + "|".join(re.escape(n) for n in names) + ")$"
+
+
+__all__ = ["show", "open_dashboard", "parse_logdir_spec"]
