@@ -45,16 +45,15 @@ def show(logdir: str | os.PathLike | None = None, run: Selector = None, tag: Sel
 def open_dashboard(source: str | list[tuple[str, str]], **traits: Any) -> Dashboard:
     """Load ``source`` (a path, or named paths from ``--logdir_spec``) into a new Dashboard."""
     global _last_source
+    paths = [source] if isinstance(source, str) else [p for _, p in source]
+    for path in paths:  # remote URLs (s3://, gs://...) are checked by the loader instead
+        if "://" not in path and not os.path.isdir(path):
+            raise FileNotFoundError(f"logdir does not exist: {path}")
     from nbtb import load  # late import: nbtb/__init__ imports this module
 
     if isinstance(source, str):
-        if not os.path.exists(source) and "://" not in source:
-            raise FileNotFoundError(f"logdir does not exist: {source}")
         loaded: Any = load(source)
     else:
-        for _, path in source:
-            if not os.path.exists(path) and "://" not in path:
-                raise FileNotFoundError(f"logdir does not exist: {path}")
         label = ",".join(f"{n}:{p}" if n else p for n, p in source)
         loaded = MultiLogdir([(name, load(path)) for name, path in source], label)
     dash = Dashboard(loaded, **traits)

@@ -1,0 +1,80 @@
+"""``nbtb.show``: preselection of runs and tags, and reuse of the last logdir."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import nbtb.widgets.dashboard as dashboard_mod
+import nbtb.widgets.show as show_mod
+from nbtb.widgets.show import select_runs, show, tag_regex
+
+RUNS = ["run_lr_0001", "run_lr_001", "run_lr_00001", "base/."]
+
+
+def test_run_selector_forms():
+    assert select_runs(RUNS, "run_lr_001") == ["run_lr_001"]  # exact, not a prefix
+    assert select_runs(RUNS, ["run_lr_001", "base/.", "nope"]) == ["run_lr_001", "base/."]
+    assert select_runs(RUNS, re.compile(r"000")) == ["run_lr_0001", "run_lr_00001"]
+
+
+def test_tag_selector_becomes_an_exact_regex():
+    assert re.search(tag_regex("loss/train"), "loss/train")
+    assert not re.search(tag_regex("loss"), "loss/train")
+    assert re.search(tag_regex(["a.b", "c"]), "c") and not re.search(tag_regex(["a.b"]), "aXb")
+    assert tag_regex(re.compile("^loss/")) == "^loss/"
+
+
+def test_show_without_any_logdir_says_what_to_pass(monkeypatch):
+    monkeypatch.setattr(show_mod, "_last_source", None)
+    with pytest.raises(ValueError, match=r"nbtb.show\('logs'\)"):
+        show()
+
+
+def test_show_missing_logdir(tmp_path, monkeypatch):
+    monkeypatch.setattr(show_mod, "_last_source", None)
+    with pytest.raises(FileNotFoundError, match="logdir does not exist"):
+        show(tmp_path / "nope")
+
+
+@pytest.fixture
+def logdir(tmp_path, monkeypatch):
+    nbtb = pytest.importorskip("nbtb")
+    if not hasattr(nbtb, "SummaryWriter") or not hasattr(nbtb, "load"):
+        pytest.skip("loader not available yet")
+    esm = tmp_path / "stub.js"
+    esm.write_text("export default {};")
+    monkeypatch.setattr(dashboard_mod, "ESM_PATH", esm)
+    for run, scale in (("run_a", 1.0), ("run_b", 2.0)):
+        with nbtb.SummaryWriter(str(tmp_path / "logs" / run)) as w:
+            for step in range(5):
+                w.add_scalar("loss/train", scale / (step + 1), step)
+                w.add_scalar("accuracy/train", 1 - scale / (step + 2), step)
+    return tmp_path / "logs"
+
+
+def test_show_preselects_and_reuses_the_last_logdir(logdir):
+    dash = show(logdir, run="run_b", tag="loss/train", reload_interval=0)
+    assert dash.runs == ["run_a", "run_b"] and dash.selected_runs == ["run_b"]
+    assert dash.tag_filter == "^(?:loss/train)$"
+    assert dash.catalog["scalars"] == {"accuracy/train": ["run_a", "run_b"],
+                                       "loss/train": ["run_a", "run_b"]}
+    again = show(reload_interval=0)
+    assert again.logdir == str(logdir) and again.selected_runs == ["run_a", "run_b"]
+    dash.close()
+    again.close()
+
+
+def test_logdir_spec_prefixes_runs(logdir):
+    from nbtb.widgets.show import open_dashboard
+
+    dash = open_dashboard([("x", str(logdir)), ("y", str(logdir / "run_a"))], reload_interval=0)
+    assert dash.runs == ["x/run_a", "x/run_b", "y"]
+    assert dash.catalog["scalars"]["loss/train"] == ["x/run_a", "x/run_b", "y"]
+    sent = []
+    dash.send = lambda c, buffers=None: sent.append((c, buffers))
+    dash._on_msg(dash, {"kind": "scalars_request", "request_id": 1, "tag": "loss/train",
+                        "runs": ["y"], "width": 100, "smoothing": 0}, [])
+    assert sent[0][0]["series"][0]["run"] == "y" and sent[0][0]["series"][0]["n"] == 5
+    dash.close()
