@@ -94,7 +94,7 @@ def tensorboard_magic(line: str) -> Any:
     """The ``%tensorboard`` line magic: display a dashboard, or print why not."""
     from IPython.display import display
 
-    from .widgets.show import open_dashboard
+    from .widgets.launch import open_dashboard
 
     try:
         args = parse_args(line)

@@ -7,8 +7,8 @@ import re
 import pytest
 
 import nbtb.widgets.dashboard as dashboard_mod
-import nbtb.widgets.show as show_mod
-from nbtb.widgets.show import select_runs, show, tag_regex
+import nbtb.widgets.launch as show_mod
+from nbtb.widgets.launch import select_runs, show, tag_regex
 
 RUNS = ["run_lr_0001", "run_lr_001", "run_lr_00001", "base/."]
 
@@ -67,7 +67,7 @@ def test_show_preselects_and_reuses_the_last_logdir(logdir):
 
 
 def test_logdir_spec_prefixes_runs(logdir):
-    from nbtb.widgets.show import open_dashboard
+    from nbtb.widgets.launch import open_dashboard
 
     dash = open_dashboard([("x", str(logdir)), ("y", str(logdir / "run_a"))], reload_interval=0)
     assert dash.runs == ["x/run_a", "x/run_b", "y"]

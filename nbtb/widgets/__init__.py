@@ -1,6 +1,6 @@
 """nbtb's notebook widgets: the inline dashboard and its helpers."""
 
 from .dashboard import Dashboard, FrontEndNotBuiltError
-from .show import show
+from .launch import show
 
 __all__ = ["Dashboard", "FrontEndNotBuiltError", "show"]
