@@ -1,0 +1,404 @@
+/**
+ * One scalar card's chart: uPlot with one raw + one smoothed line per run.
+ *
+ * uPlot wants one shared x array, while runs have their own steps; uPlot.join aligns
+ * them (missing cells become `undefined`, which uPlot steps over). The tooltip and the
+ * markers do NOT use the joined table: they look up each run's own nearest point so
+ * they report the exact values the kernel sent.
+ */
+import uPlot from "uplot";
+import { formatDuration, formatValue, nearestIndex, padRange, type XAxisMode, xValues, yExtent } from "./axes";
+import { withAlpha } from "./colors";
+import type { Series } from "./protocol";
+import { gather, reduceIndices } from "./reduce";
+import type { Theme } from "./theme";
+
+export interface ChartRun {
+  run: string;
+  color: string;
+  series: Series;
+  /** Smoothed values aligned with series.value (the card decides how they were computed). */
+  smoothed: Float64Array;
+}
+
+export interface ChartSettings {
+  xAxis: XAxisMode;
+  yLog: boolean;
+  ignoreOutliers: boolean;
+}
+
+export interface ChartEvents {
+  /** The user zoomed (x range in axis units) or reset (null). */
+  onZoom(range: [number, number] | null): void;
+  /** Called after every paint; the dashboard uses the first one for data-ready. */
+  onPaint(): void;
+}
+
+interface Prepared extends ChartRun {
+  x: Float64Array;
+}
+
+const HEIGHT = 220;
+const RAW_ALPHA = 0.25;
+
+/** 1500 -> "1.5k": TB-style compact step labels. */
+function compact(v: number): string {
+  const a = Math.abs(v);
+  for (const [d, s] of [[1e9, "G"], [1e6, "M"], [1e3, "k"]] as const) {
+    if (a >= d) return `${+(v / d).toFixed(2)}${s}`;
+  }
+  return String(+v.toPrecision(6));
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+export class ScalarChart {
+  readonly root: HTMLDivElement;
+  private u: uPlot | null = null;
+  private runs: Prepared[] = [];
+  private zoom: [number, number] | null = null;
+  private width = 320;
+  private readonly tooltip: HTMLDivElement;
+  private dots = new Map<string, HTMLDivElement>();
+  private shapeKey = "";
+
+  constructor(
+    host: HTMLElement,
+    private settings: ChartSettings,
+    private theme: Theme,
+    private events: ChartEvents,
+  ) {
+    this.root = el("div", "nbtb-chart");
+    this.tooltip = el("div", "nbtb-tooltip");
+    this.tooltip.dataset.testid = "tooltip";
+    this.tooltip.hidden = true;
+    this.root.append(this.tooltip);
+    host.append(this.root);
+    this.width = Math.max(120, host.clientWidth || 320);
+  }
+
+  get zoomRange(): [number, number] | null {
+    return this.zoom;
+  }
+
+  /** Same runs/settings and new points (reply, append): redraw, keeping any zoom. */
+  setRuns(runs: ChartRun[]): void {
+    this.runs = runs.map((r) => ({ ...r, x: xValues(this.settings.xAxis, r.series.step, r.series.wall) }));
+    this.render();
+  }
+
+  setSettings(s: ChartSettings): void {
+    const rebuild = s.xAxis !== this.settings.xAxis || s.yLog !== this.settings.yLog;
+    const xChanged = s.xAxis !== this.settings.xAxis;
+    this.settings = s;
+    if (xChanged) {
+      // Zoom ranges are in axis units, meaningless in another mode.
+      this.zoom = null;
+      this.runs = this.runs.map((r) => ({ ...r, x: xValues(s.xAxis, r.series.step, r.series.wall) }));
+    }
+    if (rebuild) this.destroyPlot();
+    this.render();
+  }
+
+  setTheme(t: Theme): void {
+    this.theme = t;
+    // Axis/grid colours are functions read at draw time: a redraw picks the new theme up.
+    this.u?.redraw(false, true);
+  }
+
+  resize(width: number): void {
+    const w = Math.max(120, Math.floor(width));
+    if (w === this.width) return;
+    this.width = w;
+    if (this.u) {
+      this.u.setSize({ width: w, height: HEIGHT });
+      this.render();
+    }
+  }
+
+  resetZoom(): void {
+    if (!this.zoom) return;
+    this.zoom = null;
+    this.events.onZoom(null);
+    this.render();
+  }
+
+  /** PNG data URL of the plot on the theme background (the canvas itself is transparent). */
+  png(): string | null {
+    const src = this.u?.ctx.canvas;
+    if (!src) return null;
+    const c = document.createElement("canvas");
+    c.width = src.width;
+    c.height = src.height;
+    const ctx = c.getContext("2d");
+    if (!ctx) return null;
+    ctx.fillStyle = this.theme.bg;
+    ctx.fillRect(0, 0, c.width, c.height);
+    ctx.drawImage(src, 0, 0);
+    return c.toDataURL("image/png");
+  }
+
+  destroy(): void {
+    this.destroyPlot();
+    this.root.remove();
+  }
+
+  private destroyPlot(): void {
+    this.u?.destroy();
+    this.u = null;
+    this.dots.clear();
+  }
+
+  /** Indices to draw for one run: everything, unless it has many more points than pixels. */
+  private visibleIndices(r: Prepared): Uint32Array | null {
+    const n = r.x.length;
+    if (!this.zoom && n <= 8 * this.width) return null;
+    const lo = this.zoom ? this.zoom[0] : r.x[0];
+    const hi = this.zoom ? this.zoom[1] : r.x[n - 1];
+    const idx = reduceIndices(r.x, r.series.value, lo, hi, this.width);
+    return idx.length < n ? idx : null;
+  }
+
+  private data(): uPlot.AlignedData {
+    const log = this.settings.yLog;
+    // Gaps (NaN, inf, and non-positive values on a log axis) become null: uPlot breaks
+    // the line there, and the draw hook puts a marker at the chart edge instead.
+    const clean = (a: Float64Array) =>
+      Array.from(a, (v) => (Number.isFinite(v) && (!log || v > 0) ? v : null));
+    const tables: uPlot.AlignedData[] = this.runs.map((r) => {
+      const idx = this.visibleIndices(r);
+      const x = idx ? gather(r.x, idx) : r.x;
+      const raw = idx ? gather(r.series.value, idx) : r.series.value;
+      const sm = idx ? gather(r.smoothed, idx) : r.smoothed;
+      return [Array.from(x), clean(raw), clean(sm)] as uPlot.AlignedData;
+    });
+    if (tables.length === 0) return [[]];
+    const joined = tables.length === 1 ? tables[0] : uPlot.join(tables);
+    // Reorder to x, all raw lines, then all smoothed lines, so smoothed draws on top.
+    const k = this.runs.length;
+    const out: uPlot.AlignedData[number][] = [joined[0]];
+    for (let i = 0; i < k; i++) out.push(joined[1 + 2 * i]);
+    for (let i = 0; i < k; i++) out.push(joined[2 + 2 * i]);
+    return out as unknown as uPlot.AlignedData;
+  }
+
+  /** Y range over the smoothed lines inside the visible x range (TB: non-aux series). */
+  private yRange(xMin: number, xMax: number): [number, number] {
+    const log = this.settings.yLog;
+    const parts: Float64Array[] = [];
+    for (const r of this.runs) {
+      const keep: number[] = [];
+      for (let i = 0; i < r.x.length; i++) if (r.x[i] >= xMin && r.x[i] <= xMax) keep.push(r.smoothed[i]);
+      parts.push(Float64Array.from(keep));
+    }
+    const ext = yExtent(parts, this.settings.ignoreOutliers, log);
+    if (!ext) return log ? [1, 10] : [0, 1];
+    return padRange(ext[0], ext[1], log);
+  }
+
+  private render(): void {
+    const key = `${this.settings.xAxis}|${this.settings.yLog}|${this.runs.map((r) => r.run).join("\u0000")}`;
+    if (this.u && key !== this.shapeKey) this.destroyPlot();
+    this.shapeKey = key;
+    const data = this.data();
+    if (!this.u) {
+      this.u = new uPlot(this.options(), data, this.root);
+      this.u.root.addEventListener("mouseleave", () => this.hideTooltip());
+    } else {
+      this.u.setData(data, !this.zoom);
+    }
+    if (this.zoom) this.u.setScale("x", { min: this.zoom[0], max: this.zoom[1] });
+  }
+
+  private options(): uPlot.Options {
+    const mode = this.settings.xAxis;
+    const theme = () => this.theme;
+    const axisCommon = {
+      stroke: () => theme().fg,
+      grid: { stroke: () => theme().grid, width: 1 },
+      ticks: { stroke: () => theme().grid, width: 1, size: 4 },
+      font: theme().font,
+    };
+    const xValuesFmt =
+      mode === "step"
+        ? (_u: uPlot, splits: number[]) => splits.map(compact)
+        : mode === "relative"
+          ? (_u: uPlot, splits: number[]) => splits.map(formatDuration)
+          : undefined;
+    const series: uPlot.Series[] = [{}];
+    for (const r of this.runs) series.push({ label: r.run, stroke: withAlpha(r.color, RAW_ALPHA), width: 1, spanGaps: false, points: { show: false } });
+    for (const r of this.runs) series.push({ label: r.run, stroke: r.color, width: 1.5, spanGaps: false, points: { show: false } });
+    return {
+      width: this.width,
+      height: HEIGHT,
+      ms: 1,
+      legend: { show: false },
+      padding: [8, 12, 0, 0],
+      scales: {
+        x: { time: mode === "wall_time" },
+        y: {
+          distr: this.settings.yLog ? 3 : 1,
+          log: 10,
+          // From our own zoom state: uPlot may call this before it updated scales.x.
+          range: () => this.yRange(this.zoom?.[0] ?? -Infinity, this.zoom?.[1] ?? Infinity),
+        },
+      },
+      axes: [
+        { ...axisCommon, ...(xValuesFmt ? { values: xValuesFmt } : {}), space: 60 },
+        {
+          ...axisCommon,
+          values: (_u, splits) => splits.map((v) => formatValue(v)),
+          // Fit the widest label so long values are never clipped.
+          size: (_u, values) => Math.max(36, 10 + 6.5 * Math.max(0, ...(values ?? []).map((s) => s.length))),
+        },
+      ],
+      series,
+      cursor: {
+        drag: { x: true, y: false, setScale: false },
+        points: { show: false },
+        bind: {
+          dblclick: () => () => {
+            this.resetZoom();
+            return null;
+          },
+        },
+      },
+      hooks: {
+        setSelect: [(u) => this.onSelect(u)],
+        setCursor: [(u) => this.onCursor(u)],
+        draw: [(u) => this.drawMarkers(u), () => this.events.onPaint()],
+      },
+    };
+  }
+
+  private onSelect(u: uPlot): void {
+    const { left, width } = u.select;
+    if (width < 4) return;
+    const a = u.posToVal(left, "x");
+    const b = u.posToVal(left + width, "x");
+    u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+    this.zoom = [Math.min(a, b), Math.max(a, b)];
+    this.render();
+    this.events.onZoom(this.zoom);
+  }
+
+  /**
+   * NaN and ±inf have no place on the y axis but must stay visible (they usually mean a
+   * diverged run): a small triangle at the top (NaN, +inf) or bottom (-inf, and values a
+   * log axis cannot show) edge, at the point's x, in the run's colour.
+   */
+  private drawMarkers(u: uPlot): void {
+    const ctx = u.ctx;
+    const { left, top, width, height } = u.bbox;
+    const s = 4 * devicePixelRatio;
+    const log = this.settings.yLog;
+    ctx.save();
+    for (const r of this.runs) {
+      ctx.fillStyle = r.color;
+      const v = r.series.value;
+      for (let i = 0; i < v.length; i++) {
+        const y = v[i];
+        const bad = !Number.isFinite(y) || (log && y <= 0);
+        if (!bad) continue;
+        const px = u.valToPos(r.x[i], "x", true);
+        if (px < left - 1 || px > left + width + 1) continue;
+        const up = Number.isNaN(y) || y === Infinity;
+        const py = up ? top + s : top + height - s;
+        ctx.beginPath();
+        ctx.moveTo(px, up ? py - s : py + s);
+        ctx.lineTo(px - s, up ? py + s * 0.6 : py - s * 0.6);
+        ctx.lineTo(px + s, up ? py + s * 0.6 : py - s * 0.6);
+        ctx.closePath();
+        ctx.fill();
+      }
+    }
+    ctx.restore();
+  }
+
+  private hideTooltip(): void {
+    this.tooltip.hidden = true;
+    for (const d of this.dots.values()) d.hidden = true;
+  }
+
+  /** Hover: for each run, its own nearest point to the cursor's x, with exact values. */
+  private onCursor(u: uPlot): void {
+    const left = u.cursor.left ?? -1;
+    if (left < 0 || this.runs.length === 0) return this.hideTooltip();
+    const xv = u.posToVal(left, "x");
+    const rows: HTMLElement[] = [];
+    const head = el("tr", "nbtb-tt-head");
+    for (const t of ["", "Run", "Smoothed", "Value", "Step", this.settings.xAxis === "relative" ? "Relative" : "Time"]) {
+      head.append(el("th", "", t));
+    }
+    rows.push(head);
+    for (const r of this.runs) {
+      const i = nearestIndex(r.x, xv);
+      const dot = this.dot(u, r);
+      if (i < 0) {
+        dot.hidden = true;
+        continue;
+      }
+      const raw = r.series.value[i];
+      const sm = r.smoothed[i];
+      const step = r.series.step[i];
+      const wall = r.series.wall[i];
+      const row = el("tr", "nbtb-tt-row");
+      // Exact values for tests and copy-paste; the cells show rounded ones.
+      row.dataset.run = r.run;
+      row.dataset.raw = String(raw);
+      row.dataset.smoothed = String(sm);
+      row.dataset.step = String(step);
+      row.dataset.wallTime = String(wall);
+      const sw = el("span", "nbtb-swatch");
+      sw.style.background = r.color;
+      const time =
+        this.settings.xAxis === "relative"
+          ? formatDuration((wall - r.series.wall[0]) * 1000)
+          : new Date(wall * 1000).toLocaleString();
+      const swCell = el("td", "");
+      swCell.append(sw);
+      row.append(swCell, el("td", "nbtb-tt-run", r.run), el("td", "", formatValue(sm)), el("td", "", formatValue(raw)), el("td", "", String(step)), el("td", "", time));
+      rows.push(row);
+      // Dot on the smoothed line at the looked-up point.
+      const yv = this.settings.yLog && !(sm > 0) ? NaN : sm;
+      if (Number.isFinite(yv)) {
+        dot.hidden = false;
+        dot.style.left = `${u.valToPos(r.x[i], "x")}px`;
+        dot.style.top = `${u.valToPos(yv, "y")}px`;
+      } else dot.hidden = true;
+    }
+    const table = el("table", "");
+    table.append(...rows);
+    this.tooltip.replaceChildren(table);
+    this.tooltip.hidden = false;
+    this.placeTooltip(u, left, u.cursor.top ?? 0);
+  }
+
+  private dot(u: uPlot, r: Prepared): HTMLDivElement {
+    let d = this.dots.get(r.run);
+    if (!d) {
+      d = el("div", "nbtb-dot");
+      d.style.borderColor = r.color;
+      u.over.append(d);
+      this.dots.set(r.run, d);
+    }
+    return d;
+  }
+
+  /** Beside the cursor, flipped to the left half when it would run off the card. */
+  private placeTooltip(u: uPlot, left: number, top: number): void {
+    const over = u.over.getBoundingClientRect();
+    const host = this.root.getBoundingClientRect();
+    const x = over.left - host.left + left;
+    const y = over.top - host.top + top;
+    const tw = this.tooltip.offsetWidth;
+    const flip = x + 16 + tw > host.width && x - 16 - tw >= -host.left;
+    this.tooltip.style.left = `${flip ? x - 16 - tw : x + 16}px`;
+    this.tooltip.style.top = `${y + 12}px`;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Per-pixel min/max reduction, the client-side twin of the kernel's reduction.
+ *
+ * Drawing 100k points into 400 pixels wastes time and hides nothing useful, but
+ * plain decimation would hide spikes. Keeping first, last, min and max of every pixel
+ * column draws the same picture as the full series; non-finite points are always kept
+ * so NaN/inf markers never disappear.
+ */
+
+/**
+ * Indices (ascending) of the points to draw for the x range [xMin, xMax] at `width`
+ * pixel columns. `x` must be sorted ascending. The nearest point outside each edge is
+ * kept too, so the line runs to the border of a zoomed chart instead of stopping short.
+ */
+export function reduceIndices(
+  x: ArrayLike<number>,
+  y: ArrayLike<number>,
+  xMin: number,
+  xMax: number,
+  width: number,
+): Uint32Array {
+  const n = x.length;
+  const cols = Math.max(1, Math.floor(width));
+  const span = xMax - xMin;
+  // Per column: first, last, argmin, argmax (-1 = empty).
+  const slots = new Int32Array(cols * 4).fill(-1);
+  const extra: number[] = [];
+  let before = -1;
+  let after = -1;
+  for (let i = 0; i < n; i++) {
+    const xi = x[i];
+    if (xi < xMin) {
+      before = i;
+      continue;
+    }
+    if (xi > xMax) {
+      if (after < 0) after = i;
+      continue;
+    }
+    const yi = y[i];
+    if (!Number.isFinite(yi)) {
+      extra.push(i);
+      continue;
+    }
+    let c = span > 0 ? Math.floor(((xi - xMin) / span) * cols) : 0;
+    if (c >= cols) c = cols - 1;
+    const k = c * 4;
+    if (slots[k] < 0) {
+      slots[k] = slots[k + 1] = slots[k + 2] = slots[k + 3] = i;
+      continue;
+    }
+    slots[k + 1] = i;
+    if (yi < y[slots[k + 2]]) slots[k + 2] = i;
+    if (yi > y[slots[k + 3]]) slots[k + 3] = i;
+  }
+  const keep = new Set<number>(extra);
+  if (before >= 0) keep.add(before);
+  if (after >= 0) keep.add(after);
+  for (let k = 0; k < slots.length; k++) if (slots[k] >= 0) keep.add(slots[k]);
+  return Uint32Array.from(keep).sort();
+}
+
+/** Picks `idx` out of `a`: one gather used for step, wall time, value and smoothed alike. */
+export function gather(a: ArrayLike<number>, idx: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(idx.length);
+  for (let i = 0; i < idx.length; i++) out[i] = a[idx[i]];
+  return out;
+}
