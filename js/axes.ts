@@ -12,11 +12,13 @@ export function isXAxisMode(v: unknown): v is XAxisMode {
  * X values of one series. Wall time arrives in seconds; the chart works in ms so that
  * uPlot's time axis and our duration labels need no further scaling. RELATIVE is
  * measured from the series' own first point, so runs started at different times overlay.
+ * `t0` (seconds) is that first point when `wallTime` is only a zoomed window of the run.
  */
 export function xValues(
   mode: XAxisMode,
   step: ArrayLike<number>,
   wallTime: ArrayLike<number>,
+  t0?: number,
 ): Float64Array {
   const n = step.length;
   const out = new Float64Array(n);
@@ -25,8 +27,8 @@ export function xValues(
   } else if (mode === "wall_time") {
     for (let i = 0; i < n; i++) out[i] = wallTime[i] * 1000;
   } else {
-    const t0 = n > 0 ? wallTime[0] : 0;
-    for (let i = 0; i < n; i++) out[i] = (wallTime[i] - t0) * 1000;
+    const start = t0 ?? (n > 0 ? wallTime[0] : 0);
+    for (let i = 0; i < n; i++) out[i] = (wallTime[i] - start) * 1000;
   }
   return out;
 }

@@ -6,6 +6,7 @@
  * request's reply is used; older ones are cancelled so a slow reply never overwrites a
  * newer state.
  */
+import { xValues } from "./axes";
 import { type ChartRun, type ChartSettings, ScalarChart } from "./chart";
 import { runColor } from "./colors";
 import { applyAppend, decodeSeries, type Requests, type ScalarsAppend, type Series } from "./protocol";
@@ -63,6 +64,7 @@ export class Card {
   visible = false;
   private resizeObs: ResizeObserver | null = null;
   private retry: ReturnType<typeof setTimeout> | undefined;
+  private smoothingInput: HTMLInputElement;
 
   constructor(
     readonly tag: string,
@@ -85,7 +87,8 @@ export class Card {
     sm.min = "0";
     sm.max = "0.999";
     sm.step = "0.05";
-    sm.placeholder = "smooth";
+    this.smoothingInput = sm;
+    sm.placeholder = String(ctx.smoothing());
     sm.className = "nbtb-card-smoothing";
     sm.dataset.testid = "card-smoothing";
     sm.title = "Smoothing for this card only (empty = the global setting)";
@@ -155,6 +158,8 @@ export class Card {
 
   /** Smoothing changed: unreduced series are re-smoothed here; reduced ones need the kernel. */
   smoothingChanged(): void {
+    // The empty override field shows the global value it falls back to.
+    this.smoothingInput.placeholder = String(this.ctx.smoothing());
     this.draw();
     const needsKernel = [...(this.base ?? []), ...(this.detail ?? [])].some((s) => s.smoothed !== null);
     if (needsKernel && this.requestedSmoothing !== this.effectiveSmoothing()) {
@@ -239,6 +244,12 @@ export class Card {
     this.detailId = id;
   }
 
+  /** Wall time of a run's first point: the whole-range reply starts there (reduction keeps it). */
+  private t0(s: Series): number {
+    const b = this.base?.find((x) => x.run === s.run) ?? s;
+    return b.wall.length ? b.wall[0] : 0;
+  }
+
   /** Step range covering an x range in the current axis units (one extra point each side). */
   private stepRange(range: [number, number], series: Series[]): [number, number] | null {
     const mode = this.ctx.settings().xAxis;
@@ -246,8 +257,9 @@ export class Card {
     let hi = -Infinity;
     for (const s of series) {
       const n = s.step.length;
+      const xs = xValues(mode, s.step, s.wall, this.t0(s));
       for (let i = 0; i < n; i++) {
-        const x = mode === "step" ? s.step[i] : mode === "wall_time" ? s.wall[i] * 1000 : (s.wall[i] - s.wall[0]) * 1000;
+        const x = xs[i];
         if (x < range[0] || x > range[1]) continue;
         lo = Math.min(lo, s.step[Math.max(0, i - 1)]);
         hi = Math.max(hi, s.step[Math.min(n - 1, i + 1)]);
@@ -288,7 +300,7 @@ export class Card {
     const isDetail = data === this.detail;
     const runs: ChartRun[] = data
       .filter((s) => this.runs.includes(s.run))
-      .map((s) => ({ run: s.run, color: runColor(s.run), series: s, smoothed: this.smoothed(s, isDetail) }));
+      .map((s) => ({ run: s.run, color: runColor(s.run), series: s, smoothed: this.smoothed(s, isDetail), t0: this.t0(s) }));
     const points = runs.reduce((a, r) => a + r.series.step.length, 0);
     this.note.textContent = runs.length === 0 ? "No selected run has this tag." : points === 0 ? "No points." : "";
     this.note.hidden = this.note.textContent === "";

@@ -19,6 +19,8 @@ export interface ChartRun {
   series: Series;
   /** Smoothed values aligned with series.value (the card decides how they were computed). */
   smoothed: Float64Array;
+  /** Wall time (s) of the run's first point; differs from series.wall[0] for a zoomed window. */
+  t0: number;
 }
 
 export interface ChartSettings {
@@ -39,6 +41,13 @@ interface Prepared extends ChartRun {
 }
 
 const HEIGHT = 220;
+const TIME_FORMAT: Intl.DateTimeFormatOptions = {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+};
 const RAW_ALPHA = 0.25;
 
 /** 1500 -> "1.5k": TB-style compact step labels. */
@@ -88,7 +97,7 @@ export class ScalarChart {
 
   /** Same runs/settings and new points (reply, append): redraw, keeping any zoom. */
   setRuns(runs: ChartRun[]): void {
-    this.runs = runs.map((r) => ({ ...r, x: xValues(this.settings.xAxis, r.series.step, r.series.wall) }));
+    this.runs = runs.map((r) => ({ ...r, x: xValues(this.settings.xAxis, r.series.step, r.series.wall, r.t0) }));
     this.render();
   }
 
@@ -99,7 +108,7 @@ export class ScalarChart {
     if (xChanged) {
       // Zoom ranges are in axis units, meaningless in another mode.
       this.zoom = null;
-      this.runs = this.runs.map((r) => ({ ...r, x: xValues(s.xAxis, r.series.step, r.series.wall) }));
+      this.runs = this.runs.map((r) => ({ ...r, x: xValues(s.xAxis, r.series.step, r.series.wall, r.t0) }));
     }
     if (rebuild) this.destroyPlot();
     this.render();
@@ -145,6 +154,7 @@ export class ScalarChart {
 
   destroy(): void {
     this.destroyPlot();
+    this.tooltip.remove();
     this.root.remove();
   }
 
@@ -332,7 +342,7 @@ export class ScalarChart {
     const xv = u.posToVal(left, "x");
     const rows: HTMLElement[] = [];
     const head = el("tr", "nbtb-tt-head");
-    for (const t of ["", "Run", "Smoothed", "Value", "Step", this.settings.xAxis === "relative" ? "Relative" : "Time"]) {
+    for (const t of ["", "Run", "Smoothed", "Value", "Step", "Time", "Relative"]) {
       head.append(el("th", "", t));
     }
     rows.push(head);
@@ -356,13 +366,11 @@ export class ScalarChart {
       row.dataset.wallTime = String(wall);
       const sw = el("span", "nbtb-swatch");
       sw.style.background = r.color;
-      const time =
-        this.settings.xAxis === "relative"
-          ? formatDuration((wall - r.series.wall[0]) * 1000)
-          : new Date(wall * 1000).toLocaleString();
+      const time = new Date(wall * 1000).toLocaleString(undefined, TIME_FORMAT);
+      const rel = formatDuration((wall - r.t0) * 1000);
       const swCell = el("td", "");
       swCell.append(sw);
-      row.append(swCell, el("td", "nbtb-tt-run", r.run), el("td", "", formatValue(sm)), el("td", "", formatValue(raw)), el("td", "", String(step)), el("td", "", time));
+      row.append(swCell, el("td", "nbtb-tt-run", r.run), el("td", "", formatValue(sm)), el("td", "", formatValue(raw)), el("td", "", String(step)), el("td", "", time), el("td", "", rel));
       rows.push(row);
       // Dot on the smoothed line at the looked-up point.
       const yv = this.settings.yLog && !(sm > 0) ? NaN : sm;
@@ -390,15 +398,26 @@ export class ScalarChart {
     return d;
   }
 
-  /** Beside the cursor, flipped to the left half when it would run off the card. */
+  /**
+   * Beside the cursor. The tooltip lives in the dashboard's scroll container (not in the
+   * card) so it can be wider than the card without being clipped; it is kept inside the
+   * container's visible area, flipping to the other side of the cursor when needed.
+   */
   private placeTooltip(u: uPlot, left: number, top: number): void {
+    const host = (this.root.closest(".nbtb-content") as HTMLElement | null) ?? this.root;
+    if (this.tooltip.parentElement !== host) host.append(this.tooltip);
     const over = u.over.getBoundingClientRect();
-    const host = this.root.getBoundingClientRect();
-    const x = over.left - host.left + left;
-    const y = over.top - host.top + top;
+    const box = host.getBoundingClientRect();
+    const cx = over.left + left - box.left + host.scrollLeft;
+    const cy = over.top + top - box.top + host.scrollTop;
     const tw = this.tooltip.offsetWidth;
-    const flip = x + 16 + tw > host.width && x - 16 - tw >= -host.left;
-    this.tooltip.style.left = `${flip ? x - 16 - tw : x + 16}px`;
-    this.tooltip.style.top = `${y + 12}px`;
+    const th = this.tooltip.offsetHeight;
+    const maxX = host.scrollLeft + host.clientWidth - tw - 4;
+    let x = cx + 16;
+    if (x > maxX) x = Math.max(host.scrollLeft + 4, cx - 16 - tw);
+    let y = cy + 16;
+    if (y + th > host.scrollTop + host.clientHeight - 4) y = Math.max(host.scrollTop + 4, cy - 16 - th);
+    this.tooltip.style.left = `${x}px`;
+    this.tooltip.style.top = `${y}px`;
   }
 }

@@ -13,6 +13,9 @@ describe("xValues", () => {
   it("relative mode uses ms since the series' first point", () => {
     expect(Array.from(xValues("relative", step, wall))).toEqual([0, 1000, 60_750]);
   });
+  it("relative mode of a zoomed window counts from the run's first point (t0)", () => {
+    expect(Array.from(xValues("relative", [10, 20], [wall[1], wall[2]], wall[0]))).toEqual([1000, 60_750]);
+  });
   it("handles empty series", () => {
     expect(xValues("relative", [], []).length).toBe(0);
   });
