@@ -208,7 +208,13 @@ export class ScalarChart {
     }
     const ext = yExtent(parts, this.settings.ignoreOutliers, log);
     if (!ext) return log ? [1, 10] : [0, 1];
-    return padRange(ext[0], ext[1], log);
+    if (log) {
+      // Snap to 1-2-5 style bounds so the log axis starts and ends on labelled ticks.
+      const [lo, hi] = padRange(ext[0], ext[1], true);
+      const r = uPlot.rangeLog(lo, hi, 10, false);
+      return [r[0] ?? lo, r[1] ?? hi];
+    }
+    return padRange(ext[0], ext[1], false);
   }
 
   private render(): void {
@@ -262,7 +268,8 @@ export class ScalarChart {
         { ...axisCommon, ...(xValuesFmt ? { values: xValuesFmt } : {}), space: 60 },
         {
           ...axisCommon,
-          values: (_u, splits) => splits.map((v) => formatValue(v)),
+          // A log axis leaves minor ticks unlabelled by passing null.
+          values: (_u, splits) => splits.map((v) => (v == null ? "" : formatValue(v))),
           // Fit the widest label so long values are never clipped.
           size: (_u, values) => Math.max(36, 10 + 6.5 * Math.max(0, ...(values ?? []).map((s) => s.length))),
         },
