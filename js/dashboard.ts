@@ -15,13 +15,17 @@ import { type KernelMessage, Requests } from "./protocol";
 import { ScalarsTab } from "./scalars";
 import { readTheme, type Theme, watchTheme } from "./theme";
 
+/** Event callbacks get event-specific arguments (msg:custom: content and buffers). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Callback = (...args: any[]) => void;
+
 /** The part of the anywidget model API we use (AFM: works in Jupyter, VS Code, marimo). */
 export interface Model {
   get(key: string): unknown;
   set(key: string, value: unknown): void;
   save_changes(): void;
-  on(event: string, cb: (...args: never[]) => void): void;
-  off(event: string, cb?: (...args: never[]) => void): void;
+  on(event: string, cb: Callback): void;
+  off(event: string, cb?: Callback): void;
   send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
 }
 
@@ -274,8 +278,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       console.error("nbtb: bad message from the kernel", err);
     }
   };
-  model.on("msg:custom", onMsg as (...a: never[]) => void);
-  cleanups.push(() => model.off("msg:custom", onMsg as (...a: never[]) => void));
+  model.on("msg:custom", onMsg);
+  cleanups.push(() => model.off("msg:custom", onMsg));
 
   // ---- theme --------------------------------------------------------------------------
   const applyTheme = () => {
