@@ -245,6 +245,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const updateScalars = () => {
     if (document.activeElement !== tagFilter) tagFilter.value = str("tag_filter");
     scalars.update({ tags: catalog().scalars ?? {}, selected: list("selected_runs"), tagFilter: str("tag_filter") });
+    // Nothing to paint is also a final state: tests and screenshots should not wait forever.
+    if (scalars.size === 0) ctx.onPaint();
   };
 
   // ---- bindings -----------------------------------------------------------------------

@@ -88,6 +88,11 @@ export class ScalarsTab {
     if (!this.io) for (const c of this.cards.values()) c.setVisible(true);
   }
 
+  /** Number of cards shown. */
+  get size(): number {
+    return this.cards.size;
+  }
+
   private section(group: string): HTMLElement {
     let s = this.sections.get(group);
     if (s) return s;
