@@ -158,15 +158,20 @@ def open_notebook(page: Any, lab: JupyterLab, relpath: str, timeout: float = 90)
     page.wait_for_function(KERNEL_IDLE, timeout=timeout * 1000)
 
 
-def run_all(page: Any, timeout: float = 120) -> None:
-    """Run every cell and wait until each has executed (execution_count set, kernel idle)."""
+def run_all(page: Any, timeout: float = 120) -> list[str]:
+    """Run every cell (stopping at an error, like JupyterLab) and wait for the kernel to be idle.
+
+    Returns the text of tracebacks in the outputs, so callers can fail with the kernel's message.
+    """
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function("""() => {
-      const nb = window.jupyterapp.shell.currentWidget.content;
-      const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-      return k.status === 'idle' && nb.widgets.every(
-        c => c.model.type !== 'code' || c.model.executionCount !== null);
+      const panel = window.jupyterapp.shell.currentWidget;
+      return panel.sessionContext.session.kernel.status === 'idle' &&
+        panel.content.widgets.every(c => c.model.type !== 'code' || !c.promptNode ||
+                                         !c.promptNode.textContent.includes('*'));
     }""", timeout=timeout * 1000)
+    return page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
+                        ).all_inner_texts()
 
 
 def execute_command(page: Any, command: str, args: dict | None = None) -> None:
@@ -190,14 +195,13 @@ def main(argv: list[str] | None = None) -> int:
     with JupyterLab(nb.parent) as lab, open_browser((1400, 1800)) as ctx:
         page = ctx.new_page()
         open_notebook(page, lab, nb.name, args.timeout)
-        run_all(page, args.timeout)
+        errors = run_all(page, args.timeout)
+        if errors:
+            print("errors in outputs:\n" + "\n".join(errors), file=sys.stderr)
         page.wait_for_function(
             f"() => document.querySelectorAll('[data-ready=\"1\"]').length >= {args.dashboards}",
             timeout=args.timeout * 1000)
         page.wait_for_timeout(500)  # let the last frame paint before the screenshot
-        errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-        if errors.count():
-            print("stderr in outputs:\n" + "\n".join(errors.all_inner_texts()), file=sys.stderr)
         page.screenshot(path=str(args.screenshot), full_page=True)
         print(f"screenshot: {args.screenshot}")
     return 0

@@ -1,0 +1,103 @@
+"""Session fixtures for the browser suite: one logdir, one JupyterLab, one Chromium, one notebook.
+
+Starting JupyterLab, Chromium and a kernel costs ~10 s, so the suite shares them and runs the
+notebook once; each test then inspects its cell's output.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lab import JupyterLab, cell_output, open_browser, open_notebook, run_all, write_notebook
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "artifacts" / "screenshots"
+RUNS = ("alpha", "beta", "gamma")
+TAGS = ("loss/train", "loss/validation", "accuracy/train")
+STEPS = 60
+# The notebook, one string per cell; cell indices are used by the tests.
+CELLS = [
+    "%load_ext nbtb",
+    "%tensorboard --logdir {logdir} --reload_interval 0",
+    "import nbtb\nnbtb.show(run='beta', reload_interval=0)",
+]
+MAGIC_CELL, SHOW_CELL = 1, 2
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.browser)
+
+
+def _writer(logdir: Path):
+    try:
+        from nbtb import SummaryWriter
+    except ImportError:  # the loader's writer not there yet: tensorboardX writes the same files
+        from tensorboardX import SummaryWriter
+    return SummaryWriter(str(logdir))
+
+
+def value_of(run: str, tag: str, step: int) -> float:
+    """Deliberately awkward float64 values, so an approximate round trip would show."""
+    k = RUNS.index(run) + 1
+    if tag.startswith("accuracy"):
+        return 1 - 1 / (1 + step * k * math.e / 7)
+    base = math.pi / (step + 1) ** (0.5 * k) + 0.01 * math.sin(step * 1.7)
+    return base * (1.1 if tag.endswith("validation") else 1.0)
+
+
+@pytest.fixture(scope="session")
+def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("lab") / "logs"
+    for run in RUNS:
+        with _writer(root / run) as w:
+            for step in range(STEPS):
+                for tag in TAGS:
+                    if tag.startswith("accuracy") and run == "gamma":
+                        continue  # one tag missing from one run
+                    w.add_scalar(tag, value_of(run, tag, step), step)
+    return root
+
+
+@pytest.fixture(scope="session")
+def frame(logdir: Path):
+    """The loader's view of the logdir: what every number in the dashboard must equal."""
+    import nbtb
+
+    return nbtb.load(str(logdir)).scalars
+
+
+@pytest.fixture(scope="session")
+def page(logdir: Path):
+    if not (REPO / "nbtb" / "static" / "dashboard.js").is_file():
+        pytest.skip("front end not built (npm run build)")
+    if not shutil.which("/usr/bin/chromium"):
+        pytest.skip("/usr/bin/chromium missing")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    root = logdir.parent
+    write_notebook(root / "suite.ipynb", [c.format(logdir=logdir) for c in CELLS])
+    with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-browser-tests.log") as lab, \
+            open_browser((1400, 1100)) as ctx:
+        pg = ctx.new_page()
+        pg.set_default_timeout(60_000)
+        messages: list[str] = []
+        pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+        pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+        open_notebook(pg, lab, "suite.ipynb")
+        errors = run_all(pg)
+        if errors:
+            pytest.fail("the notebook raised:\n" + "\n".join(errors), pytrace=False)
+        pg.console_messages = messages  # for failure messages
+        yield pg
+
+
+def dashboard(page, cell: int):
+    """The ready dashboard root in ``cell``'s output (waits for its first paint)."""
+    root = cell_output(page, cell).locator('[data-ready="1"]').first
+    root.wait_for(state="attached")
+    return root

@@ -1,0 +1,130 @@
+"""The dashboard in a real JupyterLab + Chromium: what a user sees and touches.
+
+Every test inspects the notebook the session fixture ran (conftest.py): cell 1 is
+``%tensorboard --logdir <logs>``, cell 2 is ``nbtb.show(run='beta')``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import MAGIC_CELL, RUNS, SCREENSHOTS, SHOW_CELL, TAGS, dashboard
+
+pytestmark = pytest.mark.browser
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def card(root, tag: str):
+    return root.locator(f'[data-testid="card"][data-tag="{tag}"]')
+
+
+def run_checked(root) -> dict[str, bool]:
+    rows = root.locator('[data-testid="run-row"]')
+    return {rows.nth(i).get_attribute("data-run"): rows.nth(i).locator('input[type="checkbox"]').is_checked()
+            for i in range(rows.count())}
+
+
+def hover_plot(page, root, c, fx: float = 0.5) -> list[dict]:
+    """Hover the plot of card ``c`` at fraction ``fx`` of its width; the tooltip's per-run rows.
+
+    The tooltip is placed in the dashboard's scroll container, so it is looked up from ``root``.
+    """
+    c.scroll_into_view_if_needed()
+    plot = c.locator(".u-over").or_(c.locator("canvas")).first
+    box = plot.bounding_box()
+    assert box and box["width"] > 50, "the plot has a size"
+    page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.5)
+    rows = root.locator('[data-testid="tooltip"]:visible [data-run]')
+    rows.first.wait_for(state="attached")
+    return [{k: rows.nth(i).get_attribute(f"data-{k}") for k in ("run", "raw", "smoothed", "step")}
+            for i in range(rows.count())]
+
+
+def test_magic_shows_a_card_per_tag_and_a_row_per_run(page):
+    root = dashboard(page, MAGIC_CELL)
+    shot(page, "magic")
+    cards = root.locator('[data-testid="card"]')
+    assert {cards.nth(i).get_attribute("data-tag") for i in range(cards.count())} == set(TAGS)
+    groups = root.locator('[data-testid="section"]')
+    assert {groups.nth(i).get_attribute("data-group") for i in range(groups.count())} == {"loss", "accuracy"}
+    assert run_checked(root) == {run: True for run in RUNS}
+    assert root.locator('[data-testid="tab-scalars"]').count() == 1
+
+
+def test_show_preselects_the_requested_run(page):
+    root = dashboard(page, SHOW_CELL)
+    root.scroll_into_view_if_needed()
+    shot(page, "show_preselected")
+    assert run_checked(root) == {"alpha": False, "beta": True, "gamma": False}
+
+
+def test_tooltip_values_are_the_loaders_exact_float64(page, frame):
+    root = dashboard(page, MAGIC_CELL)
+    tag = "loss/train"
+    checked = 0
+    for fx in (0.2, 0.5, 0.85):
+        rows = hover_plot(page, root, card(root, tag), fx)
+        assert {r["run"] for r in rows} == set(RUNS)
+        for r in rows:
+            expected = frame[(frame.run == r["run"]) & (frame.tag == tag)
+                             & (frame.step == int(float(r["step"])))]["value"]
+            assert len(expected) == 1, r
+            # String(value) in JS is the shortest round-trip form: parsing it gives the same double
+            assert float(r["raw"]) == float(expected.iloc[0]), r
+            assert r["smoothed"] not in (None, "")
+            checked += 1
+    shot(page, "tooltip")
+    assert checked >= 9
+
+
+def test_smoothing_slider_changes_what_is_drawn(page):
+    root = dashboard(page, MAGIC_CELL)
+    c = card(root, "loss/train")
+    before_rows = hover_plot(page, root, c, 0.6)
+    page.mouse.move(0, 0)  # no crosshair in the pixel comparison
+    before = c.locator("canvas").first.screenshot()
+
+    slider = root.locator('[data-testid="smoothing"]')
+    slider.scroll_into_view_if_needed()
+    start = slider.input_value()
+    slider.fill("0.95")  # dispatches input/change like a drag would
+    assert slider.input_value() != start
+
+    after_rows = hover_plot(page, root, c, 0.6)
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(300)  # one animation frame is enough; this is generous
+    after = c.locator("canvas").first.screenshot()
+    shot(page, "smoothing_095")
+
+    assert before != after, "the smoothed curves are redrawn"
+    raw = {r["run"]: r["raw"] for r in before_rows}
+    assert {r["run"]: r["raw"] for r in after_rows} == raw, "raw values do not depend on smoothing"
+    assert {r["run"]: r["smoothed"] for r in after_rows} != {r["run"]: r["smoothed"] for r in before_rows}
+
+
+def test_dark_theme_applies(page):
+    from lab import execute_command
+
+    execute_command(page, "apputils:change-theme", {"theme": "JupyterLab Dark"})
+    try:
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'")
+        root = dashboard(page, MAGIC_CELL)
+        themed = root.locator("xpath=ancestor-or-self::*[@data-theme][1]")
+        page.wait_for_function("(el) => el.getAttribute('data-theme') === 'dark'", arg=themed.element_handle())
+        # the first non-transparent background from the root up is what the user sees
+        rgb = themed.evaluate("""el => {
+          for (let e = el; e; e = e.parentElement) {
+            const m = getComputedStyle(e).backgroundColor.match(/[\\d.]+/g);
+            if (m && (m.length < 4 || +m[3] > 0)) return m.slice(0, 3).map(Number);
+          }
+          return null; }""")
+        page.locator("#jupyterlab-splash").wait_for(state="detached")
+        root.scroll_into_view_if_needed()
+        shot(page, "dark_theme")
+        assert rgb is not None
+        luminance = (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255
+        assert luminance < 0.35, rgb
+    finally:
+        execute_command(page, "apputils:change-theme", {"theme": "JupyterLab Light"})
