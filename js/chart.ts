@@ -59,6 +59,36 @@ function compact(v: number): string {
   return String(+v.toPrecision(6));
 }
 
+/**
+ * Orders a run's points by x. Steps normally arrive sorted, but wall time can go back
+ * (clock changes, a restarted run writing to the same dir), and uPlot.join, the reduction
+ * and the tooltip's binary search all need ascending x.
+ */
+export function prepare(r: ChartRun, x: Float64Array): Prepared {
+  let sorted = true;
+  for (let i = 1; i < x.length; i++) {
+    if (x[i] < x[i - 1]) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return { ...r, x };
+  const idx = Uint32Array.from(x.keys()).sort((a, b) => x[a] - x[b] || a - b);
+  const s = r.series;
+  return {
+    ...r,
+    x: gather(x, idx),
+    smoothed: gather(r.smoothed, idx),
+    series: {
+      ...s,
+      step: gather(s.step, idx),
+      wall: gather(s.wall, idx),
+      value: gather(s.value, idx),
+      smoothed: s.smoothed && gather(s.smoothed, idx),
+    },
+  };
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   e.className = cls;
@@ -97,7 +127,7 @@ export class ScalarChart {
 
   /** Same runs/settings and new points (reply, append): redraw, keeping any zoom. */
   setRuns(runs: ChartRun[]): void {
-    this.runs = runs.map((r) => ({ ...r, x: xValues(this.settings.xAxis, r.series.step, r.series.wall, r.t0) }));
+    this.runs = runs.map((r) => prepare(r, xValues(this.settings.xAxis, r.series.step, r.series.wall, r.t0)));
     this.render();
   }
 
@@ -108,7 +138,7 @@ export class ScalarChart {
     if (xChanged) {
       // Zoom ranges are in axis units, meaningless in another mode.
       this.zoom = null;
-      this.runs = this.runs.map((r) => ({ ...r, x: xValues(s.xAxis, r.series.step, r.series.wall, r.t0) }));
+      this.runs = this.runs.map((r) => prepare(r, xValues(s.xAxis, r.series.step, r.series.wall, r.t0)));
     }
     if (rebuild) this.destroyPlot();
     this.render();

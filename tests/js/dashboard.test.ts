@@ -210,3 +210,25 @@ describe("dashboard widget", () => {
     cleanup = () => {};
   });
 });
+
+describe("chart run preparation", () => {
+  it("orders points by x, carrying every array along", async () => {
+    const { prepare } = await import("../../js/chart");
+    const f = (a: number[]) => Float64Array.from(a);
+    const r = prepare(
+      {
+        run: "a",
+        color: "#000000",
+        t0: 0,
+        smoothed: f([10, 30, 20]),
+        series: { run: "a", step: f([1, 3, 2]), wall: f([5, 7, 6]), value: f([0.1, 0.3, 0.2]), smoothed: null, total: 3, reduced: false },
+      },
+      f([1, 3, 2]),
+    );
+    expect(Array.from(r.x)).toEqual([1, 2, 3]);
+    expect(Array.from(r.series.step)).toEqual([1, 2, 3]);
+    expect(Array.from(r.series.wall)).toEqual([5, 6, 7]);
+    expect(Array.from(r.series.value)).toEqual([0.1, 0.2, 0.3]);
+    expect(Array.from(r.smoothed)).toEqual([10, 20, 30]);
+  });
+});
