@@ -170,10 +170,12 @@ export class Card {
   }
 
   settingsChanged(): void {
-    if (this.chart) this.chart.setSettings(this.ctx.settings());
-    if (this.detail) {
+    this.chart?.setSettings(this.ctx.settings());
+    // A new x axis mode resets the zoom (its range means nothing in other units).
+    if (!this.chart?.zoomRange && (this.detail || this.detailId !== null)) {
       this.detail = null;
       this.ctx.requests.cancel(this.detailId);
+      this.detailId = null;
     }
     this.draw();
   }
