@@ -7,11 +7,14 @@
  * they report the exact values the kernel sent.
  */
 import uPlot from "uplot";
-import { formatDuration, formatValue, nearestIndex, padRange, type XAxisMode, xValues, yExtent } from "./axes";
+import { formatDuration, formatValue, padRange, type XAxisMode, xValues, yExtent } from "./axes";
 import { withAlpha } from "./colors";
+import { el } from "./dom";
+import { drawMarkers } from "./markers";
 import type { Series } from "./protocol";
 import { gather, reduceIndices } from "./reduce";
 import type { Theme } from "./theme";
+import { Tooltip } from "./tooltip";
 
 export interface ChartRun {
   run: string;
@@ -41,13 +44,6 @@ interface Prepared extends ChartRun {
 }
 
 const HEIGHT = 220;
-const TIME_FORMAT: Intl.DateTimeFormatOptions = {
-  month: "short",
-  day: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-};
 const RAW_ALPHA = 0.25;
 
 /** 1500 -> "1.5k": TB-style compact step labels. */
@@ -89,12 +85,6 @@ export function prepare(r: ChartRun, x: Float64Array): Prepared {
   };
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
 
 export class ScalarChart {
   readonly root: HTMLDivElement;
@@ -102,8 +92,7 @@ export class ScalarChart {
   private runs: Prepared[] = [];
   private zoom: [number, number] | null = null;
   private width = 320;
-  private readonly tooltip: HTMLDivElement;
-  private dots = new Map<string, HTMLDivElement>();
+  private readonly tooltip: Tooltip;
   private shapeKey = "";
 
   constructor(
@@ -113,10 +102,7 @@ export class ScalarChart {
     private events: ChartEvents,
   ) {
     this.root = el("div", "nbtb-chart");
-    this.tooltip = el("div", "nbtb-tooltip");
-    this.tooltip.dataset.testid = "tooltip";
-    this.tooltip.hidden = true;
-    this.root.append(this.tooltip);
+    this.tooltip = new Tooltip(this.root);
     host.append(this.root);
     this.width = Math.max(120, host.clientWidth || 320);
   }
@@ -184,14 +170,14 @@ export class ScalarChart {
 
   destroy(): void {
     this.destroyPlot();
-    this.tooltip.remove();
+    this.tooltip.destroy();
     this.root.remove();
   }
 
   private destroyPlot(): void {
     this.u?.destroy();
     this.u = null;
-    this.dots.clear();
+    this.tooltip.forgetDots();
   }
 
   /** Indices to draw for one run: everything, unless it has many more points than pixels. */
@@ -254,7 +240,7 @@ export class ScalarChart {
     const data = this.data();
     if (!this.u) {
       this.u = new uPlot(this.options(), data, this.root);
-      this.u.root.addEventListener("mouseleave", () => this.hideTooltip());
+      this.u.root.addEventListener("mouseleave", () => this.tooltip.hide());
     } else {
       this.u.setData(data, !this.zoom);
     }
@@ -317,8 +303,11 @@ export class ScalarChart {
       },
       hooks: {
         setSelect: [(u) => this.onSelect(u)],
-        setCursor: [(u) => this.onCursor(u)],
-        draw: [(u) => this.drawMarkers(u), () => this.events.onPaint()],
+        setCursor: [(u) => this.tooltip.show(u, this.runs, this.settings.yLog)],
+        draw: [
+          (u) => drawMarkers(u, this.runs.map((r) => ({ color: r.color, x: r.x, value: r.series.value })), this.settings.yLog),
+          () => this.events.onPaint(),
+        ],
       },
     };
   }
@@ -334,127 +323,4 @@ export class ScalarChart {
     this.events.onZoom(this.zoom);
   }
 
-  /**
-   * NaN and ±inf have no place on the y axis but must stay visible (they usually mean a
-   * diverged run): a small triangle at the top (NaN, +inf) or bottom (-inf, and values a
-   * log axis cannot show) edge, at the point's x, in the run's colour.
-   */
-  private drawMarkers(u: uPlot): void {
-    const ctx = u.ctx;
-    const { left, top, width, height } = u.bbox;
-    const s = 4 * devicePixelRatio;
-    const log = this.settings.yLog;
-    ctx.save();
-    for (const r of this.runs) {
-      ctx.fillStyle = r.color;
-      const v = r.series.value;
-      for (let i = 0; i < v.length; i++) {
-        const y = v[i];
-        const bad = !Number.isFinite(y) || (log && y <= 0);
-        if (!bad) continue;
-        const px = u.valToPos(r.x[i], "x", true);
-        if (px < left - 1 || px > left + width + 1) continue;
-        const up = Number.isNaN(y) || y === Infinity;
-        const py = up ? top + s : top + height - s;
-        ctx.beginPath();
-        ctx.moveTo(px, up ? py - s : py + s);
-        ctx.lineTo(px - s, up ? py + s * 0.6 : py - s * 0.6);
-        ctx.lineTo(px + s, up ? py + s * 0.6 : py - s * 0.6);
-        ctx.closePath();
-        ctx.fill();
-      }
-    }
-    ctx.restore();
-  }
-
-  private hideTooltip(): void {
-    this.tooltip.hidden = true;
-    for (const d of this.dots.values()) d.hidden = true;
-  }
-
-  /** Hover: for each run, its own nearest point to the cursor's x, with exact values. */
-  private onCursor(u: uPlot): void {
-    const left = u.cursor.left ?? -1;
-    if (left < 0 || this.runs.length === 0) return this.hideTooltip();
-    const xv = u.posToVal(left, "x");
-    const rows: HTMLElement[] = [];
-    const head = el("tr", "nbtb-tt-head");
-    for (const t of ["", "Run", "Smoothed", "Value", "Step", "Time", "Relative"]) {
-      head.append(el("th", "", t));
-    }
-    rows.push(head);
-    for (const r of this.runs) {
-      const i = nearestIndex(r.x, xv);
-      const dot = this.dot(u, r);
-      if (i < 0) {
-        dot.hidden = true;
-        continue;
-      }
-      const raw = r.series.value[i];
-      const sm = r.smoothed[i];
-      const step = r.series.step[i];
-      const wall = r.series.wall[i];
-      const row = el("tr", "nbtb-tt-row");
-      // Exact values for tests and copy-paste; the cells show rounded ones.
-      row.dataset.run = r.run;
-      row.dataset.raw = String(raw);
-      row.dataset.smoothed = String(sm);
-      row.dataset.step = String(step);
-      row.dataset.wallTime = String(wall);
-      const sw = el("span", "nbtb-swatch");
-      sw.style.background = r.color;
-      const time = new Date(wall * 1000).toLocaleString(undefined, TIME_FORMAT);
-      const rel = formatDuration((wall - r.t0) * 1000);
-      const swCell = el("td", "");
-      swCell.append(sw);
-      row.append(swCell, el("td", "nbtb-tt-run", r.run), el("td", "", formatValue(sm)), el("td", "", formatValue(raw)), el("td", "", String(step)), el("td", "", time), el("td", "", rel));
-      rows.push(row);
-      // Dot on the smoothed line at the looked-up point.
-      const yv = this.settings.yLog && !(sm > 0) ? NaN : sm;
-      if (Number.isFinite(yv)) {
-        dot.hidden = false;
-        dot.style.left = `${u.valToPos(r.x[i], "x")}px`;
-        dot.style.top = `${u.valToPos(yv, "y")}px`;
-      } else dot.hidden = true;
-    }
-    const table = el("table", "");
-    table.append(...rows);
-    this.tooltip.replaceChildren(table);
-    this.tooltip.hidden = false;
-    this.placeTooltip(u, left, u.cursor.top ?? 0);
-  }
-
-  private dot(u: uPlot, r: Prepared): HTMLDivElement {
-    let d = this.dots.get(r.run);
-    if (!d) {
-      d = el("div", "nbtb-dot");
-      d.style.borderColor = r.color;
-      u.over.append(d);
-      this.dots.set(r.run, d);
-    }
-    return d;
-  }
-
-  /**
-   * Beside the cursor. The tooltip lives in the dashboard's scroll container (not in the
-   * card) so it can be wider than the card without being clipped; it is kept inside the
-   * container's visible area, flipping to the other side of the cursor when needed.
-   */
-  private placeTooltip(u: uPlot, left: number, top: number): void {
-    const host = (this.root.closest(".nbtb-content") as HTMLElement | null) ?? this.root;
-    if (this.tooltip.parentElement !== host) host.append(this.tooltip);
-    const over = u.over.getBoundingClientRect();
-    const box = host.getBoundingClientRect();
-    const cx = over.left + left - box.left + host.scrollLeft;
-    const cy = over.top + top - box.top + host.scrollTop;
-    const tw = this.tooltip.offsetWidth;
-    const th = this.tooltip.offsetHeight;
-    const maxX = host.scrollLeft + host.clientWidth - tw - 4;
-    let x = cx + 16;
-    if (x > maxX) x = Math.max(host.scrollLeft + 4, cx - 16 - tw);
-    let y = cy + 16;
-    if (y + th > host.scrollTop + host.clientHeight - 4) y = Math.max(host.scrollTop + 4, cy - 16 - th);
-    this.tooltip.style.left = `${x}px`;
-    this.tooltip.style.top = `${y}px`;
-  }
 }

@@ -76,3 +76,16 @@ describe("padRange / forLog / nearestIndex / formatDuration", () => {
     expect(formatDuration(90_000_000)).toBe("1d 01h");
   });
 });
+
+describe("markerEdge", async () => {
+  const { markerEdge } = await import("../../js/markers");
+  it("puts NaN and +inf on top, -inf and log-invisible values at the bottom", () => {
+    expect(markerEdge(NaN, false)).toBe("top");
+    expect(markerEdge(Infinity, false)).toBe("top");
+    expect(markerEdge(-Infinity, false)).toBe("bottom");
+    expect(markerEdge(0, true)).toBe("bottom");
+    expect(markerEdge(-2, true)).toBe("bottom");
+    expect(markerEdge(-2, false)).toBeNull();
+    expect(markerEdge(0.5, true)).toBeNull();
+  });
+});

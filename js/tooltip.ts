@@ -1,0 +1,144 @@
+/**
+ * The hover tooltip of a scalar chart, plus a dot on each run's smoothed line.
+ *
+ * For each run it shows that run's own point nearest to the cursor's x (runs have
+ * different steps, so uPlot's shared cursor index would be wrong), with the exact float64
+ * values in data-* attributes (tests compare them with the Python frame) and rounded ones
+ * in the cells. Built with textContent only: run names come from the logdir.
+ */
+import type uPlot from "uplot";
+import { formatDuration, formatValue, nearestIndex } from "./axes";
+import { el } from "./dom";
+import type { Series } from "./protocol";
+
+export interface TooltipRun {
+  run: string;
+  color: string;
+  x: Float64Array;
+  smoothed: Float64Array;
+  series: Series;
+  t0: number;
+}
+
+const TIME_FORMAT: Intl.DateTimeFormatOptions = {
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+};
+
+export class Tooltip {
+  readonly el: HTMLDivElement;
+  private dots = new Map<string, HTMLDivElement>();
+
+  /** `anchor` is the chart's root; the tooltip moves into the dashboard's scroll container. */
+  constructor(private anchor: HTMLElement) {
+    this.el = el("div", "nbtb-tooltip");
+    this.el.dataset.testid = "tooltip";
+    this.el.hidden = true;
+    anchor.append(this.el);
+  }
+
+  hide(): void {
+    this.el.hidden = true;
+    for (const d of this.dots.values()) d.hidden = true;
+  }
+
+  /** The plot was rebuilt: its overlay (and our dots in it) is gone. */
+  forgetDots(): void {
+    this.dots.clear();
+  }
+
+  destroy(): void {
+    this.el.remove();
+  }
+
+  show(u: uPlot, runs: TooltipRun[], log: boolean): void {
+    const left = u.cursor.left ?? -1;
+    if (left < 0 || runs.length === 0) return this.hide();
+    const xv = u.posToVal(left, "x");
+    const head = el("tr", "nbtb-tt-head");
+    for (const t of ["", "Run", "Smoothed", "Value", "Step", "Time", "Relative"]) head.append(el("th", "", t));
+    const rows: HTMLElement[] = [head];
+    for (const r of runs) {
+      const i = nearestIndex(r.x, xv);
+      const dot = this.dot(u, r);
+      dot.hidden = true;
+      if (i < 0) continue;
+      rows.push(this.row(r, i));
+      const sm = r.smoothed[i];
+      if (Number.isFinite(sm) && (!log || sm > 0)) {
+        dot.hidden = false;
+        dot.style.left = `${u.valToPos(r.x[i], "x")}px`;
+        dot.style.top = `${u.valToPos(sm, "y")}px`;
+      }
+    }
+    const table = el("table", "");
+    table.append(...rows);
+    this.el.replaceChildren(table);
+    this.el.hidden = false;
+    this.place(u, left, u.cursor.top ?? 0);
+  }
+
+  private row(r: TooltipRun, i: number): HTMLElement {
+    const raw = r.series.value[i];
+    const sm = r.smoothed[i];
+    const step = r.series.step[i];
+    const wall = r.series.wall[i];
+    const row = el("tr", "nbtb-tt-row");
+    row.dataset.run = r.run;
+    row.dataset.raw = String(raw);
+    row.dataset.smoothed = String(sm);
+    row.dataset.step = String(step);
+    row.dataset.wallTime = String(wall);
+    const sw = el("span", "nbtb-swatch");
+    sw.style.background = r.color;
+    const swCell = el("td", "");
+    swCell.append(sw);
+    row.append(
+      swCell,
+      el("td", "nbtb-tt-run", r.run),
+      el("td", "", formatValue(sm)),
+      el("td", "", formatValue(raw)),
+      el("td", "", String(step)),
+      el("td", "", new Date(wall * 1000).toLocaleString(undefined, TIME_FORMAT)),
+      el("td", "", formatDuration((wall - r.t0) * 1000)),
+    );
+    return row;
+  }
+
+  private dot(u: uPlot, r: TooltipRun): HTMLDivElement {
+    let d = this.dots.get(r.run);
+    if (!d) {
+      d = el("div", "nbtb-dot");
+      d.style.borderColor = r.color;
+      u.over.append(d);
+      this.dots.set(r.run, d);
+    }
+    return d;
+  }
+
+  /**
+   * Beside the cursor. The tooltip lives in the dashboard's scroll container (not in the
+   * card) so it can be wider than the card without being clipped; it is kept inside the
+   * container's visible area, flipping to the other side of the cursor when needed.
+   */
+  private place(u: uPlot, left: number, top: number): void {
+    const host = (this.anchor.closest(".nbtb-content") as HTMLElement | null) ?? this.anchor;
+    if (this.el.parentElement !== host) host.append(this.el);
+    const over = u.over.getBoundingClientRect();
+    const box = host.getBoundingClientRect();
+    const cx = over.left + left - box.left + host.scrollLeft;
+    const cy = over.top + top - box.top + host.scrollTop;
+    const tw = this.el.offsetWidth;
+    const th = this.el.offsetHeight;
+    const maxX = host.scrollLeft + host.clientWidth - tw - 4;
+    let x = cx + 16;
+    if (x > maxX) x = Math.max(host.scrollLeft + 4, cx - 16 - tw);
+    let y = cy + 16;
+    if (y + th > host.scrollTop + host.clientHeight - 4) y = Math.max(host.scrollTop + 4, cy - 16 - th);
+    this.el.style.left = `${x}px`;
+    this.el.style.top = `${y}px`;
+  }
+}
