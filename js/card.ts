@@ -99,6 +99,8 @@ export class Card {
       this.smoothingChanged();
     });
 
+    const fit = button("⟲", "Reset zoom (or double-click the chart)", () => this.chart?.resetZoom());
+    fit.dataset.testid = "card-fit";
     const expand = button("⤢", "Expand to full width", () => {
       const on = this.el.classList.toggle("nbtb-expanded");
       expand.setAttribute("aria-pressed", String(on));
@@ -113,7 +115,7 @@ export class Card {
     png.dataset.testid = "card-png";
     const tools = document.createElement("span");
     tools.className = "nbtb-card-tools";
-    tools.append(sm, expand, csv, png);
+    tools.append(sm, fit, expand, csv, png);
     head.append(title, tools);
 
     this.body = document.createElement("div");
