@@ -13,7 +13,7 @@ import { runColor } from "./colors";
 import { makeMatcher } from "./filter";
 import { type KernelMessage, Requests } from "./protocol";
 import { ScalarsTab } from "./scalars";
-import { readTheme, type Theme, watchTheme } from "./theme";
+import { clearHostBackground, readTheme, type Theme, watchTheme } from "./theme";
 
 /** Event callbacks get event-specific arguments (msg:custom: content and buffers). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -285,6 +285,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
 
   // ---- theme --------------------------------------------------------------------------
   const applyTheme = () => {
+    clearHostBackground(el);
     theme = readTheme(root);
     scalars.themeChanged();
   };

@@ -105,3 +105,13 @@ export function watchTheme(onChange: () => void): () => void {
     clearTimeout(late);
   };
 }
+
+/**
+ * VS Code paints widget outputs white on purpose (vscode-jupyter#7161), which breaks dark
+ * themes. dashboard.css overrides the class; an inline !important on the ancestor also
+ * wins should the host's own rule be more specific.
+ */
+export function clearHostBackground(el: HTMLElement): void {
+  const host = el.closest<HTMLElement>(".cell-output-ipywidget-background");
+  host?.style.setProperty("background-color", "transparent", "important");
+}
