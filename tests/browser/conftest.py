@@ -19,13 +19,15 @@ SCREENSHOTS = REPO / "artifacts" / "screenshots"
 RUNS = ("alpha", "beta", "gamma")
 TAGS = ("loss/train", "loss/validation", "accuracy/train")
 STEPS = 60
+LONG_TAG, LONG_STEPS = "noise/long", 20_000  # alpha only: long enough to be reduced per pixel
 # The notebook, one string per cell; cell indices are used by the tests.
 CELLS = [
     "%load_ext nbtb",
     "%tensorboard --logdir {logdir} --reload_interval 0",
     "import nbtb\nnbtb.show(run='beta', reload_interval=0)",
+    "nbtb.show(tag='loss/train', reload_interval=0.5)",  # no logdir: reuses the last one
 ]
-MAGIC_CELL, SHOW_CELL = 1, 2
+MAGIC_CELL, SHOW_CELL, RELOAD_CELL = 1, 2, 3
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -61,6 +63,10 @@ def logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     if tag.startswith("accuracy") and run == "gamma":
                         continue  # one tag missing from one run
                     w.add_scalar(tag, value_of(run, tag, step), step)
+            if run == "alpha":
+                for step in range(LONG_STEPS):
+                    spike = 25.0 if step == 12_345 else 0.0
+                    w.add_scalar(LONG_TAG, math.sin(step / 300) + spike + step * 1e-9, step)
     return root
 
 
@@ -97,7 +103,28 @@ def page(logdir: Path):
 
 
 def dashboard(page, cell: int):
-    """The ready dashboard root in ``cell``'s output (waits for its first paint)."""
-    root = cell_output(page, cell).locator('[data-ready="1"]').first
+    """The ready dashboard root in ``cell``'s output (waits for its first paint).
+
+    Charts paint only when visible, so the output is scrolled into view first.
+    """
+    out = cell_output(page, cell)
+    out.locator("[data-theme]").first.wait_for(state="attached")
+    out.scroll_into_view_if_needed()
+    root = out.locator('[data-ready="1"]').first
     root.wait_for(state="attached")
     return root
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """On failure, save what the browser showed and its console, for CI logs."""
+    outcome = yield
+    report = outcome.get_result()
+    pg = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when == "call" and report.failed and pg is not None:
+        try:
+            pg.screenshot(path=str(SCREENSHOTS / f"FAILED-{item.name}.png"))
+            console = getattr(pg, "console_messages", [])[-30:]
+            report.sections.append(("browser console", "\n".join(console)))
+        except Exception:
+            pass

@@ -7,7 +7,11 @@ Every test inspects the notebook the session fixture ran (conftest.py): cell 1 i
 from __future__ import annotations
 
 import pytest
-from conftest import MAGIC_CELL, RUNS, SCREENSHOTS, SHOW_CELL, TAGS, dashboard
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from conftest import (
+    LONG_STEPS, LONG_TAG, MAGIC_CELL, RELOAD_CELL, RUNS, SCREENSHOTS, SHOW_CELL, STEPS, TAGS,
+    _writer, dashboard, value_of,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +34,22 @@ def hover_plot(page, root, c, fx: float = 0.5) -> list[dict]:
     """Hover the plot of card ``c`` at fraction ``fx`` of its width; the tooltip's per-run rows.
 
     The tooltip is placed in the dashboard's scroll container, so it is looked up from ``root``.
+    The mouse first leaves every chart, so rows of an earlier hover are never read.
     """
-    c.scroll_into_view_if_needed()
-    plot = c.locator(".u-over").or_(c.locator("canvas")).first
-    box = plot.bounding_box()
-    assert box and box["width"] > 50, "the plot has a size"
-    page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.5)
+    over = c.locator(".u-over")
     rows = root.locator('[data-testid="tooltip"]:visible [data-run]')
-    rows.first.wait_for(state="attached")
+    for _ in range(5):
+        page.mouse.move(0, 0)
+        over.scroll_into_view_if_needed()
+        box = over.bounding_box()
+        assert box and box["width"] > 50, "the plot has a size"
+        # Locator.hover scrolls, waits for the plot to be hit-testable, then moves the mouse
+        over.hover(position={"x": box["width"] * fx, "y": box["height"] * 0.5})
+        try:
+            rows.first.wait_for(state="attached", timeout=5_000)
+            break
+        except PlaywrightTimeoutError:
+            continue
     return [{k: rows.nth(i).get_attribute(f"data-{k}") for k in ("run", "raw", "smoothed", "step")}
             for i in range(rows.count())]
 
@@ -46,9 +58,10 @@ def test_magic_shows_a_card_per_tag_and_a_row_per_run(page):
     root = dashboard(page, MAGIC_CELL)
     shot(page, "magic")
     cards = root.locator('[data-testid="card"]')
-    assert {cards.nth(i).get_attribute("data-tag") for i in range(cards.count())} == set(TAGS)
+    assert {cards.nth(i).get_attribute("data-tag") for i in range(cards.count())} == {*TAGS, LONG_TAG}
     groups = root.locator('[data-testid="section"]')
-    assert {groups.nth(i).get_attribute("data-group") for i in range(groups.count())} == {"loss", "accuracy"}
+    assert {groups.nth(i).get_attribute("data-group") for i in range(groups.count())} == {
+        "loss", "accuracy", "noise"}
     assert run_checked(root) == {run: True for run in RUNS}
     assert root.locator('[data-testid="tab-scalars"]').count() == 1
 
@@ -77,6 +90,21 @@ def test_tooltip_values_are_the_loaders_exact_float64(page, frame):
             checked += 1
     shot(page, "tooltip")
     assert checked >= 9
+
+
+def test_reduced_long_series_still_shows_exact_values(page, frame):
+    root = dashboard(page, MAGIC_CELL)
+    seen = set()
+    for fx in (0.1, 0.33, 0.62, 0.9):
+        rows = hover_plot(page, root, card(root, LONG_TAG), fx)
+        assert [r["run"] for r in rows] == ["alpha"]
+        r = rows[0]
+        step = int(float(r["step"]))
+        expected = frame[(frame.run == "alpha") & (frame.tag == LONG_TAG) & (frame.step == step)]
+        assert float(r["raw"]) == float(expected["value"].iloc[0]), r
+        seen.add(step)
+    shot(page, "long_series")
+    assert len(seen) > 1 and max(seen) > LONG_STEPS // 2
 
 
 def test_smoothing_slider_changes_what_is_drawn(page):
@@ -128,3 +156,39 @@ def test_dark_theme_applies(page):
         assert luminance < 0.35, rgb
     finally:
         execute_command(page, "apputils:change-theme", {"theme": "JupyterLab Light"})
+
+
+def test_auto_reload_brings_new_runs_and_points(page, logdir):
+    """Runs last: it writes to the shared logdir. Cell 3 reloads every 0.5 s."""
+    import nbtb
+
+    root = dashboard(page, RELOAD_CELL)
+    root.scroll_into_view_if_needed()
+    assert root.locator('[data-testid="run-row"][data-run="delta"]').count() == 0
+    hover_plot(page, root, card(root, "loss/train"), 0.5)  # the browser has asked for this tag
+
+    with _writer(logdir / "delta") as w:  # a new run appears...
+        for step in range(STEPS):
+            w.add_scalar("loss/train", value_of("beta", "loss/train", step) / 2, step)
+    with _writer(logdir / "alpha") as w:  # ...and an existing one grows (new event file)
+        for step in range(STEPS, STEPS + 40):
+            w.add_scalar("loss/train", value_of("alpha", "loss/train", step), step)
+
+    root.locator('[data-testid="run-row"][data-run="delta"]').wait_for(state="attached", timeout=30_000)
+    frame = nbtb.load(str(logdir)).scalars
+    c = card(root, "loss/train")
+    at_last: list[dict] = []
+    for _ in range(60):  # poll the right edge until the appended steps (60..99) are drawn
+        rows = hover_plot(page, root, c, 0.995)
+        at_last = [r for r in rows if r["run"] == "alpha" and int(float(r["step"])) >= STEPS + 30]
+        if at_last:
+            break
+        page.mouse.move(0, 0)
+        page.wait_for_timeout(250)
+    shot(page, "auto_reload")
+    assert at_last, f"alpha's appended steps are drawn; tooltip at the right edge: {rows}"
+    step = int(float(at_last[0]["step"]))
+    expected = frame[(frame.run == "alpha") & (frame.tag == "loss/train") & (frame.step == step)]
+    assert float(at_last[0]["raw"]) == float(expected["value"].iloc[0])
+    rows = {r["run"]: r for r in hover_plot(page, root, c, 0.3)}
+    assert "delta" in rows, "the new run is selected and drawn"
