@@ -353,3 +353,20 @@ def test_build_catalog_groups_runs_by_kind_and_tag():
     cat = build_catalog(tags)
     assert cat["scalars"] == {"loss": ["r1", "r2"]} and cat["histograms"] == {"w": ["r1"]}
     assert "hparams" not in cat
+
+
+def test_a_closed_dashboard_can_be_freed():
+    # A class-level `_esm = Path(...)` would make anywidget keep every instance (and its loaded
+    # frames) alive through a file-watch signal; the bundle text is per instance instead.
+    dash, _ = make(reload_interval=0.02)
+    dash._repr_mimebundle_()
+    ref = weakref.ref(dash)
+    dash.close()
+    del dash
+    assert wait_for(lambda: (gc.collect(), ref() is None)[1])
+
+
+def test_the_bundle_text_is_sent_as_the_esm_trait():
+    dash, _ = make()
+    assert dash._esm == dashboard_mod.ESM_PATH.read_text()
+    dash.close()

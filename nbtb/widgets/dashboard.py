@@ -35,13 +35,24 @@ class FrontEndNotBuiltError(RuntimeError):
     pass
 
 
-def _require_front_end() -> None:
+_bundle_cache: dict[tuple[str, float, float], tuple[str, str]] = {}
+
+
+def _bundle() -> tuple[str, str]:
+    """The front end's JS and CSS text, re-read only when the files change (npm run build)."""
     if not ESM_PATH.is_file():
         raise FrontEndNotBuiltError(
             f"nbtb's front end is not built: {ESM_PATH} is missing. Build it from the repository "
             "root with `npm install && npm run build` (or reinstall with `pip install -e .`, whose "
             "build hook runs npm)."
         )
+    css_mtime = CSS_PATH.stat().st_mtime if CSS_PATH.is_file() else 0.0
+    key = (str(ESM_PATH), ESM_PATH.stat().st_mtime, css_mtime)
+    if key not in _bundle_cache:
+        css = CSS_PATH.read_text(encoding="utf-8") if css_mtime else ""
+        _bundle_cache.clear()
+        _bundle_cache[key] = (ESM_PATH.read_text(encoding="utf-8"), css)
+    return _bundle_cache[key]
 
 
 class Dashboard(anywidget.AnyWidget):
@@ -50,12 +61,10 @@ class Dashboard(anywidget.AnyWidget):
     Prefer ``nbtb.show(logdir)`` or ``%tensorboard --logdir ...``.
     """
 
-    # anywidget reads these files at class creation and fails on a missing file, so they are
-    # attached only when built; __init__ explains how to build them otherwise.
-    if ESM_PATH.is_file():
-        _esm = ESM_PATH
-    if CSS_PATH.is_file():
-        _css = CSS_PATH
+    # No class-level ``_esm = Path(...)``: anywidget turns such a path into a FileContents whose
+    # change signal holds a strong reference to every instance (so no dashboard, or its loaded
+    # frames, could ever be freed), and it fails at import when the bundle is not built yet.
+    # __init__ gives each instance the bundle's text instead (see _bundle).
 
     logdir = t.Unicode("").tag(sync=True)
     runs = t.List(t.Unicode()).tag(sync=True)
@@ -63,7 +72,7 @@ class Dashboard(anywidget.AnyWidget):
     catalog = t.Dict().tag(sync=True)
     run_filter = t.Unicode("").tag(sync=True)
     tag_filter = t.Unicode("").tag(sync=True)
-    smoothing = t.Float(DEFAULT_SMOOTHING, min=0.0, max=0.999).tag(sync=True)
+    smoothing = t.Float(DEFAULT_SMOOTHING, min=0.0, max=1.0).tag(sync=True)
     x_axis = t.Enum(["step", "relative", "wall_time"], default_value="step").tag(sync=True)
     y_log = t.Bool(False).tag(sync=True)
     ignore_outliers = t.Bool(True).tag(sync=True)
@@ -72,19 +81,18 @@ class Dashboard(anywidget.AnyWidget):
     status = t.Unicode("").tag(sync=True)
 
     def __init__(self, source: Any, *, selected_runs: list[str] | None = None,
-                 **traits: Any) -> None:
-        _require_front_end()
-        if "_esm" not in type(self).__dict__ and not hasattr(self, "_esm"):
-            # Built after nbtb was imported: use the file's text for this instance.
-            self._esm = ESM_PATH.read_text(encoding="utf-8")
-            if CSS_PATH.is_file():
-                self._css = CSS_PATH.read_text(encoding="utf-8")
+                 load_warnings: list[str] | None = None, **traits: Any) -> None:
+        """``source``: a logdir path or a loaded logdir (``nbtb.load``); ``selected_runs``: the
+        runs initially checked (default all, and runs appearing later get checked too);
+        ``load_warnings``: DataLossWarning messages raised while ``source`` was loaded."""
+        self._esm, self._css = _bundle()  # read by AnyWidget.__init__ below
         self._lock = threading.RLock()  # the loader is used by the comm handler and the reloader
         self._requested: set[str] = set()  # scalar tags the browser has asked for
         self._reloader: Reloader | None = None
         self._displayed = False
         self._closed = False
         self._warnings: list[str] = []
+        self._note_warnings(load_warnings or [])
         self._follow_new_runs = selected_runs is None  # TB selects new runs unless user chose
         with self._capture_warnings():
             self._source = _as_source(source)
@@ -223,27 +231,42 @@ class Dashboard(anywidget.AnyWidget):
 
     @contextmanager
     def _capture_warnings(self) -> Iterator[None]:
-        """Collect the loader's DataLossWarnings for the status line.
+        caught: list[str] = []
+        try:
+            with capture_data_loss(caught):
+                yield
+        finally:
+            self._note_warnings(caught)
 
-        catch_warnings is process-wide on Python < 3.14, so warnings that other threads raise
-        meanwhile are re-issued rather than swallowed.
-        """
-        try:  # late import: nbtb/__init__ imports this module
-            from nbtb import DataLossWarning
-        except ImportError:  # loader not importable: nothing is a data-loss warning
-            DataLossWarning = type("_NoWarning", (Warning,), {})
+    def _note_warnings(self, texts: list[str]) -> None:
+        for text in texts:  # newest last, each once
+            self._warnings = [w for w in self._warnings if w != text] + [text]
+        self._warnings = self._warnings[-MAX_WARNINGS:]
 
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+
+@contextmanager
+def capture_data_loss(sink: list[str]) -> Iterator[None]:
+    """Collect the loader's DataLossWarning messages into ``sink`` (for the status line).
+
+    catch_warnings is process-wide on Python < 3.14, so other warnings raised meanwhile (by any
+    thread) are re-issued rather than swallowed.
+    """
+    try:  # late import: nbtb/__init__ imports this module
+        from nbtb import DataLossWarning
+    except ImportError:  # loader not importable: nothing is a data-loss warning
+        DataLossWarning = type("_NoWarning", (Warning,), {})
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
             yield
-        for w in caught:
-            if issubclass(w.category, DataLossWarning):
-                text = str(w.message)
-                if text in self._warnings:
-                    self._warnings.remove(text)
-                self._warnings = [*self._warnings, text][-MAX_WARNINGS:]
-            else:
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        finally:
+            records = list(caught)
+    for w in records:
+        if issubclass(w.category, DataLossWarning):
+            sink.append(str(w.message))
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def _as_source(source: Any) -> Any:

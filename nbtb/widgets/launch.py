@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Union
 
-from .dashboard import Dashboard
+from .dashboard import Dashboard, capture_data_loss
 from .multi import MultiLogdir, parse_logdir_spec
 
 Selector = Union[str, Sequence[str], "re.Pattern[str]", None]
@@ -51,12 +51,14 @@ def open_dashboard(source: str | list[tuple[str, str]], **traits: Any) -> Dashbo
             raise FileNotFoundError(f"logdir does not exist: {path}")
     from nbtb import load  # late import: nbtb/__init__ imports this module
 
-    if isinstance(source, str):
-        loaded: Any = load(source)
-    else:
-        label = ",".join(f"{n}:{p}" if n else p for n, p in source)
-        loaded = MultiLogdir([(name, load(path)) for name, path in source], label)
-    dash = Dashboard(loaded, **traits)
+    damaged: list[str] = []
+    with capture_data_loss(damaged):  # shown in the dashboard's status line
+        if isinstance(source, str):
+            loaded: Any = load(source)
+        else:
+            label = ",".join(f"{n}:{p}" if n else p for n, p in source)
+            loaded = MultiLogdir([(name, load(path)) for name, path in source], label)
+    dash = Dashboard(loaded, load_warnings=damaged, **traits)
     _last_source = source
     return dash
 
