@@ -94,3 +94,17 @@ def test_load_ipython_extension_registers_the_line_magic():
 
     load_ipython_extension(FakeShell())
     assert registered == {"tensorboard": (tensorboard_magic, "line")}
+
+
+def test_the_magic_in_a_real_ipython_shell(capsys, tmp_path):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from nbtb.magic import load_ipython_extension
+
+    ip = InteractiveShell.instance()
+    load_ipython_extension(ip)
+    ip.run_line_magic("tensorboard", f"--logdir {tmp_path / 'missing'} --bind_all")
+    ip.run_line_magic("tensorboard", "--help")
+    out = capsys.readouterr()
+    assert out.out.count("usage: %tensorboard") == 2
+    assert "Traceback" not in out.out + out.err and "SystemExit" not in out.out + out.err
