@@ -84,6 +84,26 @@ def test_reduction_follows_file_order_when_steps_repeat():
     assert set(y[keep]) == {0.0, 1.0}
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_ordered_fast_path_equals_the_sorting_path(seed):
+    from nbtb.widgets import reduce as r
+
+    rng = np.random.default_rng(seed)
+    col = np.sort(rng.integers(0, 50, 3000))
+    y = rng.integers(-3, 4, col.size).astype(float)  # many ties: any extreme point will do
+    y[rng.integers(0, col.size, 40)] = np.nan
+    lo, hi = np.where(np.isfinite(y), y, np.inf), np.where(np.isfinite(y), y, -np.inf)
+    fast = r._contiguous_groups(col, lo, hi)
+    first, last = r._group_ends(col, np.argsort(col, kind="stable"))
+    arg_min, _ = r._group_ends(col, np.lexsort((lo, col)))
+    _, arg_max = r._group_ends(col, np.lexsort((hi, col)))
+    np.testing.assert_array_equal(fast[0], first)
+    np.testing.assert_array_equal(fast[1], last)
+    for got, want, key in ((fast[2], arg_min, lo), (fast[3], arg_max, hi)):
+        np.testing.assert_array_equal(col[got], col[want])  # one per column, same column
+        np.testing.assert_array_equal(key[got], key[want])  # and the same extreme value
+
+
 def test_reduction_of_constant_step():
     keep = reduce_indices(np.zeros(1000), np.arange(1000.0), width=3)
     assert set(keep.tolist()) == {0, 999}
