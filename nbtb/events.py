@@ -1,0 +1,258 @@
+"""Event payloads → typed values, with TensorBoard's read-time migration (FORMATS.md §3).
+
+`RunEvents` accumulates everything one run's files hold, column-wise, in read order. Every record
+gets a sequence number (its position in the run's read order) so that purging and "first metadata
+wins" can be decided later, on whole columns, exactly as TensorBoard decides them event by event.
+Scalars arrive in bulk from bulk.py; everything else goes through protobuf here.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from google.protobuf.message import DecodeError
+
+from . import tensors
+from .bulk import ScalarBlock, decode_scalars
+from .proto import event_pb2, summary_pb2
+from .records import Framing
+
+SESSION_START = event_pb2.SessionLog.START
+
+
+@dataclass
+class TagInfo:
+    """What the first record of a tag said about it (TensorBoard keeps the first metadata)."""
+
+    seq: int
+    plugin: str
+    content: bytes = b""
+    display_name: str = ""
+    description: str = ""
+
+
+@dataclass
+class ScalarChunk:
+    tag: np.ndarray  # int32 codes into RunEvents.tag_names
+    step: np.ndarray
+    wall_time: np.ndarray
+    value: np.ndarray
+    seq: np.ndarray
+    tensor: np.ndarray  # bool: came from a tensor (its kind depends on the tag's plugin)
+
+
+@dataclass
+class RunEvents:
+    tag_names: list[str] = field(default_factory=list)
+    tag_codes: dict[str, int] = field(default_factory=dict)
+    tag_info: dict[str, TagInfo] = field(default_factory=dict)
+    scalars: list[ScalarChunk] = field(default_factory=list)
+    rows: dict[str, list[tuple]] = field(default_factory=dict)  # kind -> (tag, step, wall, seq, ...)
+    starts: list[tuple[int, int]] = field(default_factory=list)  # (seq, step) of SessionLog.START
+    graphs: list[tuple[int, float, bytes]] = field(default_factory=list)
+    run_metadata: list[tuple[str, int, float, bytes]] = field(default_factory=list)
+    file_version: str = ""
+    next_seq: int = 0
+    records: int = 0
+
+    def code(self, tag: str) -> int:
+        code = self.tag_codes.get(tag)
+        if code is None:
+            code = self.tag_codes[tag] = len(self.tag_names)
+            self.tag_names.append(tag)
+        return code
+
+    def note_metadata(self, tag: str, seq: int, metadata: summary_pb2.SummaryMetadata | None) -> None:
+        known = self.tag_info.get(tag)
+        if known is not None and known.seq <= seq:
+            return
+        if metadata is None:
+            if known is None:
+                self.tag_info[tag] = TagInfo(seq, "")
+            return
+        self.tag_info[tag] = TagInfo(
+            seq,
+            metadata.plugin_data.plugin_name,
+            metadata.plugin_data.content,
+            metadata.display_name,
+            metadata.summary_description,
+        )
+
+    def plugin(self, tag: str) -> str:
+        info = self.tag_info.get(tag)
+        return info.plugin if info else ""
+
+    def add_row(self, kind: str, row: tuple) -> None:
+        self.rows.setdefault(kind, []).append(row)
+
+
+def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing) -> list[tuple[int, str]]:
+    """Decode the framed records of one buffer into `run`; return (offset, problem) of bad payloads."""
+    b = np.frombuffer(buf, dtype=np.uint8)
+    base = run.next_seq
+    count = len(framing.offsets)
+    run.next_seq += count
+    run.records += count
+    blocks, rest = decode_scalars(b, framing.offsets, framing.lengths)
+    for block in blocks:
+        _add_block(run, block, base)
+    problems: list[tuple[int, str]] = []
+    for i in rest.tolist():
+        start = int(framing.offsets[i])
+        payload = bytes(buf[start : start + int(framing.lengths[i])])
+        try:
+            event = event_pb2.Event.FromString(payload)
+            _add_event(run, event, base + i)
+        except (DecodeError, ValueError, UnicodeDecodeError, struct.error) as exc:
+            problems.append((start - 12, f"undecodable event ({exc.__class__.__name__}: {exc})"))
+    return problems
+
+
+def _add_block(run: RunEvents, block: ScalarBlock, base: int) -> None:
+    seq = block.records.astype(np.int64) + base
+    metadata = None
+    if block.metadata is not None:
+        metadata = summary_pb2.SummaryMetadata.FromString(block.metadata)
+    run.note_metadata(block.tag, int(seq[0]), metadata)
+    n = len(seq)
+    run.scalars.append(
+        ScalarChunk(
+            np.full(n, run.code(block.tag), dtype=np.int32),
+            block.step,
+            block.wall_time,
+            block.value,
+            seq,
+            np.full(n, block.is_tensor),
+        )
+    )
+
+
+def _add_event(run: RunEvents, event: event_pb2.Event, seq: int) -> None:
+    what = event.WhichOneof("what")
+    if what == "summary":
+        for value in event.summary.value:
+            _add_value(run, value, event.step, event.wall_time, seq)
+    elif what == "file_version":
+        run.file_version = event.file_version
+    elif what == "session_log":
+        if event.session_log.status == SESSION_START:
+            run.starts.append((seq, event.step))
+    elif what == "graph_def":
+        run.graphs.append((event.step, event.wall_time, event.graph_def))
+    elif what == "tagged_run_metadata":
+        tagged = event.tagged_run_metadata
+        run.run_metadata.append((tagged.tag, event.step, event.wall_time, tagged.run_metadata))
+    elif what == "meta_graph_def":
+        run.add_row("tensors", (run.code("__meta_graph__"), event.step, event.wall_time, seq,
+                                "graphs", np.array(event.meta_graph_def, dtype=object)))
+
+
+def _image_format(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "png"
+    if data.startswith(b"\xff\xd8"):
+        return "jpeg"
+    if data.startswith(b"GIF8"):
+        return "gif"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "webp"
+    return "unknown"
+
+
+def _wav_sample_rate(data: bytes) -> float:
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE" and len(data) >= 28:
+        return float(struct.unpack_from("<I", data, 24)[0])
+    return float("nan")
+
+
+def _legacy_histogram(h: summary_pb2.HistogramProto) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TensorBoard's Python migration: drop empty buckets at both ends, min/max as outer edges, float32."""
+    counts = list(h.bucket)
+    nonzero = [i for i, c in enumerate(counts) if c > 0]
+    if not nonzero:
+        empty = np.zeros(0)
+        return empty, empty, empty
+    s, e = nonzero[0], nonzero[-1]
+    inner = list(h.bucket_limit[s:e])
+    table = np.array([[h.min] + inner, inner + [h.max], counts[s : e + 1]], dtype=np.float32)
+    table = table.astype(np.float64)
+    return table[0], table[1], table[2]
+
+
+def _text_of(array: np.ndarray) -> str:
+    """Rank 0 is markdown as is; higher ranks become a markdown table, as TensorBoard renders them."""
+    decode = np.vectorize(lambda x: x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x), otypes=[object])
+    if array.ndim == 0:
+        return decode(array).item()
+    while array.ndim > 2:
+        array = array[(slice(None), slice(None)) + (0,) * (array.ndim - 2)]
+    if array.ndim == 1:
+        array = array[:, None]
+    cells = decode(array) if array.size else array
+    width = array.shape[1]
+    lines = ["| " + " | ".join([" "] * width) + " |", "|" + "---|" * width]
+    for row in cells:
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
+    return "\n".join(lines)
+
+
+def _add_value(run: RunEvents, value: summary_pb2.Summary.Value, step: int, wall: float, seq: int) -> None:
+    tag = value.tag or value.node_name
+    kind = value.WhichOneof("value")
+    run.note_metadata(tag, seq, value.metadata if value.HasField("metadata") else None)
+    code = run.code(tag)
+    if kind == "simple_value":
+        run.scalars.append(ScalarChunk(np.array([code], np.int32), np.array([step], np.int64),
+                                       np.array([wall]), np.array([value.simple_value], np.float64),
+                                       np.array([seq], np.int64), np.array([False])))
+    elif kind == "histo":
+        run.add_row("histograms", (code, step, wall, seq, *_legacy_histogram(value.histo)))
+    elif kind == "image":
+        img = value.image
+        data = img.encoded_image_string
+        run.add_row("images", (code, step, wall, seq, 0, img.width, img.height, _image_format(data), data))
+    elif kind == "audio":
+        audio = value.audio
+        run.add_row("audio", (code, step, wall, seq, 0, float(audio.sample_rate), audio.encoded_audio_string))
+    elif kind == "tensor":
+        _add_tensor(run, tag, code, tensors.to_numpy(value.tensor), step, wall, seq)
+    elif kind is None and run.plugin(tag) == "hparams":
+        run.add_row("hparams", (code, step, wall, seq, run.tag_info[tag].content))
+    elif kind is None:
+        run.add_row("tensors", (code, step, wall, seq, run.plugin(tag), np.zeros(0, np.float32)))
+    else:  # obsolete_old_style_histogram: keep the bytes rather than drop them
+        run.add_row("tensors", (code, step, wall, seq, "obsolete", np.array(value.obsolete_old_style_histogram, dtype=object)))
+
+
+def _add_tensor(run: RunEvents, tag: str, code: int, array: np.ndarray, step: int, wall: float, seq: int) -> None:
+    plugin = run.plugin(tag)
+    if plugin == "scalars" and array.ndim == 0 and array.dtype != object:
+        run.scalars.append(ScalarChunk(np.array([code], np.int32), np.array([step], np.int64),
+                                       np.array([wall]), np.array([float(array)], np.float64),
+                                       np.array([seq], np.int64), np.array([True])))
+    elif plugin == "histograms" and array.ndim == 2 and array.shape[1] == 3:
+        table = array.astype(np.float64)
+        run.add_row("histograms", (code, step, wall, seq, table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy()))
+    elif plugin == "images" and array.dtype == object and array.ndim == 1 and len(array) >= 2:
+        width, height = int(array[0]), int(array[1])
+        for index, data in enumerate(array[2:]):
+            run.add_row("images", (code, step, wall, seq, index, width, height, _image_format(data), bytes(data)))
+    elif plugin == "audio" and array.dtype == object and array.size:
+        clips = array.reshape(-1, array.shape[-1]) if array.ndim >= 2 else array.reshape(-1, 1)
+        for index, data in enumerate(clips[:, 0]):
+            run.add_row("audio", (code, step, wall, seq, index, _wav_sample_rate(bytes(data)), bytes(data)))
+    elif plugin == "text" and array.dtype == object:
+        run.add_row("text", (code, step, wall, seq, _text_of(array)))
+    elif plugin == "hparams":
+        run.add_row("hparams", (code, step, wall, seq, run.tag_info[tag].content))
+    else:
+        run.add_row("tensors", (code, step, wall, seq, plugin, array))
+
+
+def hparams_content(content: bytes) -> Any:
+    from .proto import plugins_pb2
+
+    return plugins_pb2.HParamsPluginData.FromString(content)

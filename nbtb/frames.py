@@ -1,0 +1,277 @@
+"""Accumulated run events → the tidy frames of `Logdir` (scalars, histograms, …, hparams, tags).
+
+Purging (FORMATS.md §6) is decided here, on whole columns: within a series, a record survives only
+if every record read after it has a larger step; a `SessionLog.START` after a run's first one, at
+step s, drops the points read before it at steps >= s.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from .events import RunEvents
+
+_SCALAR_COLUMNS = ["run", "tag", "step", "wall_time", "value"]
+_ROW_COLUMNS = {
+    "histograms": ["left", "right", "count"],
+    "images": ["index", "width", "height", "format", "data"],
+    "audio": ["index", "sample_rate", "data"],
+    "text": ["text"],
+    "tensors": ["plugin", "value"],
+}
+_ROW_DTYPES = {"index": "int64", "width": "int64", "height": "int64", "sample_rate": "float64"}
+_BIG = np.iinfo(np.int64).max
+
+
+def _categorical(values: list[str] | None = None) -> pd.Categorical:
+    return pd.Categorical([], categories=values or [])
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    data = {"run": _categorical(), "tag": _categorical(), "step": np.zeros(0, np.int64),
+            "wall_time": np.zeros(0, np.float64)}
+    for column in columns:
+        data[column] = np.zeros(0, _ROW_DTYPES.get(column, "float64" if column == "value" else object))
+    return pd.DataFrame(data)
+
+
+EMPTY_SCALARS = _empty(["value"])
+
+
+def purge_keep(tag: np.ndarray, seq: np.ndarray, step: np.ndarray, restarts: list[tuple[int, int]]) -> np.ndarray:
+    """Which rows survive purging. Rows must be sorted by (tag, seq); rows of one record share a seq."""
+    n = len(step)
+    keep = np.ones(n, dtype=bool)
+    if n > 1:
+        same_tag = tag[1:] == tag[:-1]
+        later_seq = seq[1:] > seq[:-1]
+        if not np.all(~same_tag | ~later_seq | (step[1:] > step[:-1])):
+            # Minimum step over strictly later records of the same tag, per row.
+            first_of_record = np.ones(n, dtype=bool)
+            first_of_record[1:] = ~same_tag | later_seq
+            rec = np.cumsum(first_of_record) - 1  # record number per row
+            rec_step = step[first_of_record]
+            rec_tag = tag[first_of_record]
+            suffix = pd.Series(rec_step[::-1]).groupby(rec_tag[::-1]).cummin().to_numpy()[::-1]
+            later_min = np.full(len(rec_step), _BIG, dtype=np.int64)
+            same_next = rec_tag[1:] == rec_tag[:-1]
+            later_min[:-1] = np.where(same_next, suffix[1:], _BIG)
+            keep = (rec_step < later_min)[rec]
+    for restart_seq, restart_step in restarts:
+        keep &= ~((seq < restart_seq) & (step >= restart_step))
+    return keep
+
+
+def _restarts(ev: RunEvents, purge: bool) -> list[tuple[int, int]]:
+    return ev.starts[1:] if purge else []
+
+
+def _run_scalars(ev: RunEvents, purge: bool, want_tag: Callable[[str], bool], since_seq: int = 0):
+    """(tag codes, step, wall, value) of one run, sorted by (tag, read order), purged."""
+    if not ev.scalars:
+        return None
+    tag = np.concatenate([c.tag for c in ev.scalars])
+    step = np.concatenate([c.step for c in ev.scalars])
+    wall = np.concatenate([c.wall_time for c in ev.scalars])
+    value = np.concatenate([c.value for c in ev.scalars])
+    seq = np.concatenate([c.seq for c in ev.scalars])
+    tensor = np.concatenate([c.tensor for c in ev.scalars])
+    scalar_tag = np.array([ev.plugin(t) == "scalars" for t in ev.tag_names], dtype=bool)
+    wanted = np.array([want_tag(t) for t in ev.tag_names], dtype=bool)
+    mask = (~tensor | scalar_tag[tag]) & wanted[tag]
+    if since_seq:
+        mask &= seq >= since_seq
+    if not mask.all():
+        tag, step, wall, value, seq = tag[mask], step[mask], wall[mask], value[mask], seq[mask]
+    order = np.argsort((tag.astype(np.int64) << 40) | seq, kind="stable")
+    tag, step, wall, value, seq = tag[order], step[order], wall[order], value[order], seq[order]
+    if purge:
+        keep = purge_keep(tag, seq, step, _restarts(ev, purge) if not since_seq else [])
+        if not keep.all():
+            tag, step, wall, value = tag[keep], step[keep], wall[keep], value[keep]
+    return tag, step, wall, value
+
+
+def scalar_frame_for(name: str, ev: RunEvents, purge: bool, want_tag, since_seq: int = 0) -> pd.DataFrame:
+    parts = _run_scalars(ev, purge, want_tag, since_seq)
+    if parts is None or len(parts[0]) == 0:
+        return EMPTY_SCALARS.copy()
+    tag, step, wall, value = parts
+    names = np.array(ev.tag_names, dtype=object)
+    return pd.DataFrame({
+        "run": pd.Categorical([name] * len(step)),
+        "tag": pd.Categorical(names[tag]),
+        "step": step, "wall_time": wall, "value": value,
+    })
+
+
+def _scalars(runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
+    run_names = list(runs)
+    all_tags = sorted({t for ev in runs.values() for t in ev.tag_names})
+    tag_index = {t: i for i, t in enumerate(all_tags)}
+    run_codes, tag_codes, steps, walls, values = [], [], [], [], []
+    for r, (name, ev) in enumerate(runs.items()):
+        parts = _run_scalars(ev, purge, want_tag)
+        if parts is None or len(parts[0]) == 0:
+            continue
+        tag, step, wall, value = parts
+        to_global = np.array([tag_index[t] for t in ev.tag_names], dtype=np.int32)
+        # Frames are ordered by run, then tag name, then read order.
+        global_tag = to_global[tag]
+        order = np.argsort(global_tag, kind="stable")
+        run_codes.append(np.full(len(step), r, dtype=np.int32))
+        tag_codes.append(global_tag[order])
+        steps.append(step[order])
+        walls.append(wall[order])
+        values.append(value[order])
+    if not steps:
+        return EMPTY_SCALARS.copy()
+    used = sorted({all_tags[i] for i in np.unique(np.concatenate(tag_codes))})
+    remap = np.full(len(all_tags), -1, dtype=np.int32)
+    remap[[tag_index[t] for t in used]] = np.arange(len(used), dtype=np.int32)
+    return pd.DataFrame({
+        "run": pd.Categorical.from_codes(np.concatenate(run_codes), categories=run_names),
+        "tag": pd.Categorical.from_codes(remap[np.concatenate(tag_codes)], categories=used),
+        "step": np.concatenate(steps), "wall_time": np.concatenate(walls), "value": np.concatenate(values),
+    })
+
+
+def _tensor_scalars_elsewhere(ev: RunEvents) -> list[tuple]:
+    """Rank-0 tensors read in bulk whose tag turned out not to be a scalars-plugin tag."""
+    rows = []
+    for c in ev.scalars:
+        if not c.tensor.any():
+            continue
+        plugin = ev.plugin(ev.tag_names[int(c.tag[0])])
+        if plugin == "scalars":
+            continue
+        for code, step, wall, seq, value in zip(c.tag, c.step, c.wall_time, c.seq, c.value):
+            rows.append((int(code), int(step), float(wall), int(seq), plugin, np.array(value)))
+    return rows
+
+
+def _rows(kind: str, runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
+    columns = _ROW_COLUMNS[kind]
+    out: list[pd.DataFrame] = []
+    for name, ev in runs.items():
+        rows = list(ev.rows.get(kind, []))
+        if kind == "tensors":
+            rows += _tensor_scalars_elsewhere(ev)
+        rows = [r for r in rows if want_tag(ev.tag_names[r[0]])]
+        if not rows:
+            continue
+        rows.sort(key=lambda r: (ev.tag_names[r[0]], r[3]))
+        tag = np.array([r[0] for r in rows], dtype=np.int64)
+        step = np.array([r[1] for r in rows], dtype=np.int64)
+        seq = np.array([r[3] for r in rows], dtype=np.int64)
+        keep = purge_keep(tag, seq, step, _restarts(ev, purge)) if purge else np.ones(len(rows), bool)
+        rows = [r for r, k in zip(rows, keep) if k]
+        data: dict[str, object] = {
+            "run": [name] * len(rows),
+            "tag": [ev.tag_names[r[0]] for r in rows],
+            "step": np.array([r[1] for r in rows], dtype=np.int64),
+            "wall_time": np.array([r[2] for r in rows], dtype=np.float64),
+        }
+        for i, column in enumerate(columns):
+            values = [r[4 + i] for r in rows]
+            if column in _ROW_DTYPES:
+                data[column] = np.array(values, dtype=_ROW_DTYPES[column])
+            else:
+                array = np.empty(len(values), dtype=object)
+                array[:] = values
+                data[column] = array
+        out.append(pd.DataFrame(data))
+    if not out:
+        return _empty(columns)
+    df = pd.concat(out, ignore_index=True)
+    df["run"] = pd.Categorical(df["run"], categories=list(runs))
+    df["tag"] = pd.Categorical(df["tag"], categories=sorted(df["tag"].unique()))
+    return df
+
+
+def _hparam_value(value) -> object:
+    kind = value.WhichOneof("kind")
+    if kind == "number_value":
+        return value.number_value
+    if kind == "string_value":
+        return value.string_value
+    if kind == "bool_value":
+        return value.bool_value
+    return None
+
+
+def _hparams(runs: dict[str, RunEvents], scalars: pd.DataFrame) -> pd.DataFrame:
+    """One row per session (a run with session_start_info), as TensorBoard's hparams dashboard resolves it."""
+    from .proto import plugins_pb2
+
+    experiment = None
+    sessions: dict[str, dict[str, object]] = {}
+    for name, ev in runs.items():
+        for code, _step, _wall, _seq, content in ev.rows.get("hparams", []):
+            data = plugins_pb2.HParamsPluginData.FromString(content)
+            which = data.WhichOneof("data")
+            if which == "experiment" and experiment is None:
+                experiment = data.experiment
+            elif which == "session_start_info" and name not in sessions:
+                sessions[name] = {k: _hparam_value(v) for k, v in data.session_start_info.hparams.items()}
+    if not sessions:
+        return pd.DataFrame({"run": pd.Series([], dtype=object)})
+    hparam_names = [h.name for h in experiment.hparam_infos] if experiment else []
+    for values in sessions.values():
+        hparam_names += [k for k in sorted(values) if k not in hparam_names]
+    last = (scalars.groupby(["run", "tag"], observed=True, sort=False)["value"].last()
+            if not scalars.empty else pd.Series(dtype=float))
+    last_values = {(str(r), str(t)): v for (r, t), v in last.items()}
+    rows = []
+    for session, values in sorted(sessions.items()):
+        row: dict[str, object] = {"run": session}
+        row.update({k: values.get(k) for k in hparam_names})
+        if experiment is not None and experiment.metric_infos:
+            metrics = [(m.name.group, m.name.tag) for m in experiment.metric_infos]
+        else:  # every scalar tag of the session run and of the runs below it
+            metrics = []
+            for run, tag in last_values:
+                if run == session or session == "." or run.startswith(session + "/"):
+                    group = "" if run == session else (run if session == "." else run[len(session) + 1:])
+                    metrics.append((group, tag))
+        for group, tag in metrics:
+            run = session if not group else (group if session == "." else posixpath.join(session, group))
+            row[f"{group}/{tag}" if group else tag] = last_values.get((run, tag), np.nan)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _tags(runs: dict[str, RunEvents], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    parts = []
+    for kind in ["scalars", *_ROW_COLUMNS]:
+        df = frames[kind]
+        if df.empty:
+            continue
+        counts = df.groupby(["run", "tag"], observed=True).size().reset_index(name="count")
+        counts.insert(1, "kind", kind)
+        parts.append(counts.astype({"run": str, "tag": str}))
+    hp = [(name, "hparams", ev.tag_names[r[0]]) for name, ev in runs.items() for r in ev.rows.get("hparams", [])]
+    graphs = [(name, "graphs", "__run_graph__") for name, ev in runs.items() for _ in ev.graphs]
+    extra = hp + graphs
+    if extra:
+        parts.append(pd.DataFrame(extra, columns=["run", "kind", "tag"]).value_counts(sort=False)
+                     .reset_index(name="count"))
+    if not parts:
+        return pd.DataFrame({"run": pd.Series([], dtype=object), "kind": pd.Series([], dtype=object),
+                             "tag": pd.Series([], dtype=object), "count": np.zeros(0, np.int64)})
+    df = pd.concat(parts, ignore_index=True)
+    df["count"] = df["count"].astype(np.int64)
+    return df.sort_values(["run", "kind", "tag"], ignore_index=True)
+
+
+def build_frames(runs: dict[str, RunEvents], purge: bool, want_tag) -> dict[str, pd.DataFrame]:
+    frames = {"scalars": _scalars(runs, purge, want_tag)}
+    for kind in _ROW_COLUMNS:
+        frames[kind] = _rows(kind, runs, purge, want_tag)
+    frames["hparams"] = _hparams(runs, frames["scalars"])
+    frames["tags"] = _tags(runs, frames)
+    return frames

@@ -1,0 +1,256 @@
+"""A logdir: run discovery, incremental reading, and the tidy frames users see.
+
+files → records (records.py) → events (bulk.py, events.py) → frames (here). Each event file is
+read from where the last read stopped, so `refresh()` costs only what was appended. Frames are
+built on first access and cached until a refresh brings new data of their kind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Iterable, Union
+
+import numpy as np
+import pandas as pd
+
+from . import records
+from .events import RunEvents, read_records
+from .frames import build_frames, scalar_frame_for, EMPTY_SCALARS
+from .storage import Storage, storage_for
+
+Selector = Union[None, str, Iterable[str], "re.Pattern[str]"]
+
+
+class DataLossWarning(UserWarning):
+    """An event file held damaged or foreign bytes; the intact records around them were read."""
+
+
+def _matcher(selector: Selector):
+    if selector is None:
+        return lambda name: True
+    if isinstance(selector, re.Pattern):
+        return lambda name: selector.search(name) is not None
+    if isinstance(selector, str):
+        return lambda name: name == selector
+    wanted = set(selector)
+    return lambda name: name in wanted
+
+
+@dataclass
+class _FileState:
+    path: str
+    offset: int = 0
+    resyncing: bool = False
+    warned: bool = False
+
+
+@dataclass
+class _Run:
+    name: str
+    files: dict[str, _FileState] = field(default_factory=dict)
+    events: RunEvents = field(default_factory=RunEvents)
+    last_step: dict[int, int] = field(default_factory=dict)  # tag code -> step of its latest record
+    seen_starts: int = 0
+
+
+@dataclass
+class Refresh:
+    """What one `Logdir.refresh()` brought."""
+
+    new_runs: list[str] = field(default_factory=list)
+    new_files: list[str] = field(default_factory=list)
+    records: int = 0
+    scalars: pd.DataFrame = field(default_factory=lambda: EMPTY_SCALARS.copy())
+    reset: set[tuple[str, str]] = field(default_factory=set)
+    damaged: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.new_runs or self.new_files or self.records)
+
+
+class Logdir:
+    """Everything a TensorBoard logdir holds, as pandas frames. Make one with `nbtb.load`."""
+
+    def __init__(self, path: str | os.PathLike, *, run: Selector = None, tag: Selector = None,
+                 purge: bool = True, storage_options: dict | None = None) -> None:
+        self.path = os.fspath(path)
+        self.purge = purge
+        self._storage: Storage = storage_for(self.path, **(storage_options or {}))
+        if not self._storage.exists(self.path):
+            raise FileNotFoundError(f"logdir not found: {self.path}")
+        self._want_run = _matcher(run)
+        self._want_tag = _matcher(tag)
+        self._runs: dict[str, _Run] = {}
+        self._cache: dict[str, pd.DataFrame] = {}
+        self.refresh()
+
+    def __repr__(self) -> str:
+        return f"<nbtb.Logdir {self.path!r}: {len(self._runs)} runs>"
+
+    # ---- reading -------------------------------------------------------------------------
+    @property
+    def runs(self) -> list[str]:
+        return sorted(self._runs)
+
+    def refresh(self) -> Refresh:
+        """Read what was appended since the last read, and any new files and runs."""
+        result = Refresh()
+        root = self.path
+        storage = self._storage
+        by_run: dict[str, list[str]] = {}
+        for path in storage.event_files(root):
+            name = storage.relpath(storage.dirname(path), root)
+            if self._want_run(name):
+                by_run.setdefault(name, []).append(path)
+        for name, paths in by_run.items():
+            run = self._runs.get(name)
+            if run is None:
+                run = self._runs[name] = _Run(name)
+                result.new_runs.append(name)
+            for path in sorted(paths, key=os.path.basename):
+                if path not in run.files:
+                    run.files[path] = _FileState(path)
+                    result.new_files.append(path)
+        work = [run for run in self._runs.values() if run.files]
+        damage: list[tuple[str, int, str]] = []
+        seq_before = {run.name: run.events.next_seq for run in work}
+        starts_before = {run.name: len(run.events.starts) for run in work}
+        if len(work) > 1:
+            with ThreadPoolExecutor(max_workers=min(len(work), os.cpu_count() or 1)) as pool:
+                for found in pool.map(self._read_run, work):
+                    damage.extend(found)
+        else:
+            for run in work:
+                damage.extend(self._read_run(run))
+        for path, offset, what in damage:
+            result.damaged.append(path)
+            warnings.warn(f"{path}: {what} at byte {offset}; the intact records around it were read",
+                          DataLossWarning, stacklevel=2)
+        result.records = sum(run.events.next_seq - seq_before[run.name] for run in work)
+        if result.records or result.new_runs:
+            self._cache.clear()
+            result.scalars, result.reset = self._new_scalars(work, seq_before, starts_before)
+        return result
+
+    def _read_run(self, run: _Run) -> list[tuple[str, int, str]]:
+        damage = []
+        for state in run.files.values():
+            size = self._storage.size(state.path)
+            if size <= state.offset:
+                continue
+            buf = self._storage.read_from(state.path, state.offset)
+            framing = records.frame(buf, resyncing=state.resyncing)
+            problems = framing.damage + read_records(run.events, buf, framing)
+            if problems and not state.warned:
+                state.warned = True  # one warning per damaged file
+                offset, what = min(problems)
+                damage.append((state.path, state.offset + offset, what))
+            state.offset += framing.end
+            state.resyncing = framing.resyncing
+        return damage
+
+    def _new_scalars(self, work, seq_before, starts_before):
+        """Scalar rows this refresh added, and the series that lost earlier points (to resend whole)."""
+        frames = []
+        reset: set[tuple[str, str]] = set()
+        for run in work:
+            first_new = seq_before[run.name]
+            new = scalar_frame_for(run.name, run.events, self.purge, self._want_tag, since_seq=first_new)
+            if new.empty and len(run.events.starts) == starts_before[run.name]:
+                continue
+            ev = run.events
+            restarts = ev.starts[max(1, starts_before[run.name]):] if self.purge else []
+            for tag, group in new.groupby("tag", observed=True, sort=False):
+                code = ev.tag_codes[tag]
+                last = run.last_step.get(code)
+                if self.purge and last is not None and int(group["step"].min()) <= last:
+                    reset.add((run.name, tag))
+                run.last_step[code] = int(group["step"].iloc[-1])
+            for _, restart_step in restarts:
+                for code, last in run.last_step.items():
+                    if last >= restart_step:
+                        reset.add((run.name, ev.tag_names[code]))
+            frames.append(new)
+        if not frames:
+            return EMPTY_SCALARS.copy(), reset
+        return pd.concat(frames, ignore_index=True), reset
+
+    # ---- frames ----------------------------------------------------------------------------
+    def _frames(self) -> dict[str, pd.DataFrame]:
+        if not self._cache:
+            runs = {name: self._runs[name].events for name in self.runs}
+            self._cache.update(build_frames(runs, self.purge, self._want_tag))
+        return self._cache
+
+    @property
+    def scalars(self) -> pd.DataFrame:
+        return self._frames()["scalars"]
+
+    @property
+    def histograms(self) -> pd.DataFrame:
+        return self._frames()["histograms"]
+
+    @property
+    def images(self) -> pd.DataFrame:
+        return self._frames()["images"]
+
+    @property
+    def audio(self) -> pd.DataFrame:
+        return self._frames()["audio"]
+
+    @property
+    def text(self) -> pd.DataFrame:
+        return self._frames()["text"]
+
+    @property
+    def tensors(self) -> pd.DataFrame:
+        return self._frames()["tensors"]
+
+    @property
+    def hparams(self) -> pd.DataFrame:
+        return self._frames()["hparams"]
+
+    @property
+    def tags(self) -> pd.DataFrame:
+        return self._frames()["tags"]
+
+    def scalar_series(self, run: str, tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One series' step, wall_time and value arrays (views into the cached frame)."""
+        frames = self._frames()
+        index = frames.setdefault("_series_index", None)
+        if index is None:
+            index = frames["_series_index"] = _series_index(frames["scalars"])
+        df = frames["scalars"]
+        lo, hi = index.get((run, tag), (0, 0))
+        return (df["step"].to_numpy()[lo:hi], df["wall_time"].to_numpy()[lo:hi], df["value"].to_numpy()[lo:hi])
+
+
+def _series_index(df: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
+    """Frames are sorted by run then tag, so each series is one contiguous slice."""
+    if df.empty:
+        return {}
+    run = df["run"].cat.codes.to_numpy().astype(np.int64)
+    tag = df["tag"].cat.codes.to_numpy().astype(np.int64)
+    key = run * (1 << 32) + tag
+    edges = np.flatnonzero(np.diff(key)) + 1
+    starts = np.concatenate([[0], edges])
+    ends = np.concatenate([edges, [len(df)]])
+    runs = df["run"].cat.categories
+    tags = df["tag"].cat.categories
+    return {(runs[run[s]], tags[tag[s]]): (int(s), int(e)) for s, e in zip(starts, ends)}
+
+
+def load(logdir: str | os.PathLike, *, run: Selector = None, tag: Selector = None, purge: bool = True,
+         storage_options: dict | None = None) -> Logdir:
+    """Read a TensorBoard logdir (local path or any fsspec URL) into frames.
+
+    `run` and `tag` take a name, a list of names or a compiled regex. `purge=True` (the default)
+    shows what TensorBoard shows after a restart: within each series a record at step s drops the
+    records read earlier at steps >= s, and a later `SessionLog.START` at step s drops every
+    series' points at steps >= s. `purge=False` keeps every record.
+    """
+    return Logdir(logdir, run=run, tag=tag, purge=purge, storage_options=storage_options)
