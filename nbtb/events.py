@@ -183,10 +183,10 @@ def _legacy_histogram(h: summary_pb2.HistogramProto) -> tuple[np.ndarray, np.nda
 
 
 def _text_of(array: np.ndarray) -> str:
-    """Rank 0 is markdown as is; higher ranks become a markdown table, as TensorBoard renders them."""
+    """One string is markdown as is; larger tensors become a markdown table, as TensorBoard renders them."""
     decode = np.vectorize(lambda x: x.decode("utf-8", "replace") if isinstance(x, bytes) else str(x), otypes=[object])
-    if array.ndim == 0:
-        return decode(array).item()
+    if array.ndim == 0 or array.size == 1:  # torch and tensorboardX write markdown as a [1] tensor
+        return decode(array.reshape(())).item()
     while array.ndim > 2:
         array = array[(slice(None), slice(None)) + (0,) * (array.ndim - 2)]
     if array.ndim == 1:
