@@ -16,6 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .crc import masked_crc_rows
+from .records import FOOTER, stack, stored_crc
+
 # TensorProto dtypes a scalar template can decode from fixed-width bytes or one varint.
 _DT_FLOAT, _DT_DOUBLE, _DT_INT32, _DT_INT64, _DT_HALF, _DT_BFLOAT16 = 1, 2, 3, 9, 19, 14
 _DT_UINT8, _DT_INT16, _DT_INT8, _DT_BOOL = 4, 5, 6, 10
@@ -208,12 +211,20 @@ def _decode_block(rows: np.ndarray, t: Template) -> tuple[np.ndarray, np.ndarray
     return step, wall, value
 
 
-def decode_scalars(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> tuple[list[ScalarBlock], np.ndarray]:
-    """Decode every scalar record that fits a template; return the blocks and the leftover records."""
+def decode_scalars(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray
+                   ) -> tuple[list[ScalarBlock], np.ndarray, np.ndarray]:
+    """Decode every scalar record that fits a template.
+
+    Payload CRCs of the stacked rows are checked here, on the matrix that is decoded anyway.
+    Returns the blocks, the leftover records (not CRC-checked: the caller checks them) and the
+    records whose payload CRC failed.
+    """
     blocks: list[ScalarBlock] = []
     leftover: list[np.ndarray] = []
+    corrupt: list[np.ndarray] = []
     if len(offsets) == 0:
-        return blocks, np.zeros(0, dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        return blocks, empty, empty
     order = np.argsort(lengths, kind="stable")
     bounds = np.flatnonzero(np.diff(lengths[order])) + 1
     for group in np.split(order, bounds):
@@ -222,7 +233,12 @@ def decode_scalars(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> t
             # Long payloads are not scalars; tiny groups cost more to stack than to parse.
             leftover.append(group)
             continue
-        rows = b[offsets[group][:, None] + np.arange(length)]
+        rows = stack(b, offsets[group], length + FOOTER)
+        ok = masked_crc_rows(rows[:, :length]) == stored_crc(rows)
+        if not ok.all():
+            corrupt.append(group[~ok])
+            group, rows = group[ok], rows[ok]
+        rows = rows[:, :length]
         remaining = np.arange(len(group))
         while len(remaining):
             first = remaining[0]
@@ -245,4 +261,5 @@ def decode_scalars(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> t
             blocks.append(ScalarBlock(t.tag, t.metadata, t.is_tensor, group[matched], step, wall, value))
             remaining = remaining[~match]
     rest = np.sort(np.concatenate(leftover)) if leftover else np.zeros(0, dtype=np.int64)
-    return blocks, rest
+    bad = np.sort(np.concatenate(corrupt)) if corrupt else np.zeros(0, dtype=np.int64)
+    return blocks, rest, bad

@@ -18,7 +18,7 @@ from google.protobuf.message import DecodeError
 from . import tensors
 from .bulk import ScalarBlock, decode_scalars
 from .proto import event_pb2, summary_pb2
-from .records import Framing
+from .records import HEADER, Framing, payload_crc_ok
 
 SESSION_START = event_pb2.SessionLog.START
 
@@ -90,16 +90,23 @@ class RunEvents:
 
 
 def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing) -> list[tuple[int, str]]:
-    """Decode the framed records of one buffer into `run`; return (offset, problem) of bad payloads."""
+    """Decode the framed records of one buffer into `run`; return (offset, problem) of bad payloads.
+
+    The framing may leave payload CRCs unchecked (`records.frame(verify=False)`): they are checked
+    here, in bulk for stacked scalars and one by one for the rest, before anything is decoded.
+    """
     b = np.frombuffer(buf, dtype=np.uint8)
     base = run.next_seq
     count = len(framing.offsets)
     run.next_seq += count
     run.records += count
-    blocks, rest = decode_scalars(b, framing.offsets, framing.lengths)
+    blocks, rest, corrupt = decode_scalars(b, framing.offsets, framing.lengths)
     for block in blocks:
         _add_block(run, block, base)
-    problems: list[tuple[int, str]] = []
+    ok = payload_crc_ok(b, framing.offsets[rest], framing.lengths[rest])
+    corrupt = np.concatenate([corrupt, rest[~ok]])
+    rest = rest[ok]
+    problems = [(int(framing.offsets[i]) - HEADER, "corrupt record payload (CRC mismatch)") for i in corrupt.tolist()]
     for i in rest.tolist():
         start = int(framing.offsets[i])
         payload = bytes(buf[start : start + int(framing.lengths[i])])
@@ -107,7 +114,7 @@ def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing) -> l
             event = event_pb2.Event.FromString(payload)
             _add_event(run, event, base + i)
         except (DecodeError, ValueError, UnicodeDecodeError, struct.error) as exc:
-            problems.append((start - 12, f"undecodable event ({exc.__class__.__name__}: {exc})"))
+            problems.append((start - HEADER, f"undecodable event ({exc.__class__.__name__}: {exc})"))
     return problems
 
 

@@ -101,10 +101,9 @@ def scalar_frame_for(name: str, ev: RunEvents, purge: bool, want_tag, since_seq:
     if parts is None or len(parts[0]) == 0:
         return EMPTY_SCALARS.copy()
     tag, step, wall, value = parts
-    names = np.array(ev.tag_names, dtype=object)
     return pd.DataFrame({
-        "run": pd.Categorical([name] * len(step)),
-        "tag": pd.Categorical(names[tag]),
+        "run": pd.Categorical.from_codes(np.zeros(len(step), dtype=np.int32), categories=[name]),
+        "tag": pd.Categorical.from_codes(tag, categories=ev.tag_names).remove_unused_categories(),
         "step": step, "wall_time": wall, "value": value,
     })
 
@@ -268,10 +267,24 @@ def _tags(runs: dict[str, RunEvents], frames: dict[str, pd.DataFrame]) -> pd.Dat
     return df.sort_values(["run", "kind", "tag"], ignore_index=True)
 
 
-def build_frames(runs: dict[str, RunEvents], purge: bool, want_tag) -> dict[str, pd.DataFrame]:
-    frames = {"scalars": _scalars(runs, purge, want_tag)}
-    for kind in _ROW_COLUMNS:
-        frames[kind] = _rows(kind, runs, purge, want_tag)
-    frames["hparams"] = _hparams(runs, frames["scalars"])
-    frames["tags"] = _tags(runs, frames)
-    return frames
+KINDS = ("scalars", *_ROW_COLUMNS, "hparams", "tags")
+
+
+def build_frame(kind: str, runs: dict[str, RunEvents], purge: bool, want_tag, frames: dict[str, pd.DataFrame]
+                ) -> pd.DataFrame:
+    """Build one frame; `frames` caches the others it needs (hparams needs scalars, tags needs all)."""
+
+    def get(other: str) -> pd.DataFrame:
+        if other not in frames:
+            frames[other] = build_frame(other, runs, purge, want_tag, frames)
+        return frames[other]
+
+    if kind == "scalars":
+        return _scalars(runs, purge, want_tag)
+    if kind in _ROW_COLUMNS:
+        return _rows(kind, runs, purge, want_tag)
+    if kind == "hparams":
+        return _hparams(runs, get("scalars"))
+    if kind == "tags":
+        return _tags(runs, {k: get(k) for k in ("scalars", *_ROW_COLUMNS)})
+    raise KeyError(kind)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import records
 from .events import RunEvents, read_records
-from .frames import build_frames, scalar_frame_for, EMPTY_SCALARS
+from .frames import EMPTY_SCALARS, build_frame, scalar_frame_for
 from .storage import Storage, storage_for
 
 Selector = Union[None, str, Iterable[str], "re.Pattern[str]"]
@@ -86,7 +86,10 @@ class Logdir:
         self._want_tag = _matcher(tag)
         self._runs: dict[str, _Run] = {}
         self._cache: dict[str, pd.DataFrame] = {}
+        self._series_index: tuple[pd.DataFrame, dict] | None = None
+        self._loaded = False
         self.refresh()
+        self._loaded = True
 
     def __repr__(self) -> str:
         return f"<nbtb.Logdir {self.path!r}: {len(self._runs)} runs>"
@@ -133,7 +136,8 @@ class Logdir:
         result.records = sum(run.events.next_seq - seq_before[run.name] for run in work)
         if result.records or result.new_runs:
             self._cache.clear()
-            result.scalars, result.reset = self._new_scalars(work, seq_before, starts_before)
+            if self._loaded:  # the first read has nothing to compare with: skip the work
+                result.scalars, result.reset = self._new_scalars(work, seq_before, starts_before)
         return result
 
     def _read_run(self, run: _Run) -> list[tuple[str, int, str]]:
@@ -143,7 +147,7 @@ class Logdir:
             if size <= state.offset:
                 continue
             buf = self._storage.read_from(state.path, state.offset)
-            framing = records.frame(buf, resyncing=state.resyncing)
+            framing = records.frame(buf, resyncing=state.resyncing, verify=False)
             problems = framing.damage + read_records(run.events, buf, framing)
             if problems and not state.warned:
                 state.warned = True  # one warning per damaged file
@@ -180,43 +184,44 @@ class Logdir:
         return pd.concat(frames, ignore_index=True), reset
 
     # ---- frames ----------------------------------------------------------------------------
-    def _frames(self) -> dict[str, pd.DataFrame]:
-        if not self._cache:
+    def _frame(self, kind: str) -> pd.DataFrame:
+        frame = self._cache.get(kind)
+        if frame is None:
             runs = {name: self._runs[name].events for name in self.runs}
-            self._cache.update(build_frames(runs, self.purge, self._want_tag))
-        return self._cache
+            frame = self._cache[kind] = build_frame(kind, runs, self.purge, self._want_tag, self._cache)
+        return frame
 
     @property
     def scalars(self) -> pd.DataFrame:
-        return self._frames()["scalars"]
+        return self._frame("scalars")
 
     @property
     def histograms(self) -> pd.DataFrame:
-        return self._frames()["histograms"]
+        return self._frame("histograms")
 
     @property
     def images(self) -> pd.DataFrame:
-        return self._frames()["images"]
+        return self._frame("images")
 
     @property
     def audio(self) -> pd.DataFrame:
-        return self._frames()["audio"]
+        return self._frame("audio")
 
     @property
     def text(self) -> pd.DataFrame:
-        return self._frames()["text"]
+        return self._frame("text")
 
     @property
     def tensors(self) -> pd.DataFrame:
-        return self._frames()["tensors"]
+        return self._frame("tensors")
 
     @property
     def hparams(self) -> pd.DataFrame:
-        return self._frames()["hparams"]
+        return self._frame("hparams")
 
     @property
     def tags(self) -> pd.DataFrame:
-        return self._frames()["tags"]
+        return self._frame("tags")
 
     def scalar_series(self, run: str, tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One series' step, wall_time and value arrays (views into the cached frame)."""
@@ -224,7 +229,7 @@ class Logdir:
         index = frames.setdefault("_series_index", None)
         if index is None:
             index = frames["_series_index"] = _series_index(frames["scalars"])
-        df = frames["scalars"]
+        df = frames["scalars")
         lo, hi = index.get((run, tag), (0, 0))
         return (df["step"].to_numpy()[lo:hi], df["wall_time"].to_numpy()[lo:hi], df["value"].to_numpy()[lo:hi])
 

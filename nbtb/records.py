@@ -43,6 +43,12 @@ class Framing:
     damage: list[tuple[int, str]] = field(default_factory=list)  # (byte offset, what was wrong)
 
 
+def stack(b: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """The (n, width) byte matrix of b[s : s + width] for each start (a row copy each, no index matrix)."""
+    windows = np.lib.stride_tricks.sliding_window_view(b, width)
+    return windows[starts]
+
+
 def _u32(b: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """Little-endian u32 at arbitrary (unaligned) positions."""
     return (
@@ -63,10 +69,16 @@ def _valid_headers(b: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarr
     pos = pos[hi == 0]
     if len(pos) == 0:
         return pos, pos
-    rows = b[pos[:, None] + np.arange(8)]
+    rows = stack(b, pos, 8)
     ok = masked_crc_rows(rows) == _u32(b, pos + 8)
     pos = pos[ok]
     return pos, _u32(b, pos).astype(np.int64)
+
+
+def stored_crc(rows: np.ndarray) -> np.ndarray:
+    """The masked CRC stored in the 4 bytes that end each row of a (n, L+4) payload+footer matrix."""
+    tail = np.ascontiguousarray(rows[:, -FOOTER:])
+    return tail.view("<u4").reshape(len(rows))
 
 
 def payload_crc_ok(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -82,7 +94,7 @@ def payload_crc_ok(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray) -> n
     for group in np.split(order, bounds):
         length = int(lengths[group[0]])
         if len(group) >= 32 and length <= MAX_VECTOR_LENGTH:
-            rows = b[offsets[group][:, None] + np.arange(length)]
+            rows = stack(b, offsets[group], length)
             ok[group] = masked_crc_rows(rows) == stored[group]
         else:
             for i in group.tolist():
@@ -106,8 +118,12 @@ def _resync(b: np.ndarray, start: int) -> int | None:
     return None
 
 
-def frame(buf: bytes | memoryview, *, resyncing: bool = False) -> Framing:
-    """Find the intact records of `buf`, which starts at a record boundary unless `resyncing`."""
+def frame(buf: bytes | memoryview, *, resyncing: bool = False, verify: bool = True) -> Framing:
+    """Find the intact records of `buf`, which starts at a record boundary unless `resyncing`.
+
+    `verify=False` leaves the payload CRCs to the caller, which saves a pass when the caller
+    stacks the payloads anyway (bulk.py checks them on the same byte matrix it decodes).
+    """
     b = np.frombuffer(buf, dtype=np.uint8)
     n = len(b)
     damage: list[tuple[int, str]] = []
@@ -154,7 +170,7 @@ def frame(buf: bytes | memoryview, *, resyncing: bool = False) -> Framing:
             found = _resync(b, o + 1)
             if found is None:
                 # Nothing valid in the rest; a header may still straddle the end, so keep the tail.
-                return _finish(b, heads, lens, max(o + 1, n - HEADER + 1), True, damage)
+                return _finish(b, heads, lens, max(o + 1, n - HEADER + 1), True, damage, verify)
             o = found
         else:
             if o + HEADER + length + FOOTER > n:
@@ -165,14 +181,14 @@ def frame(buf: bytes | memoryview, *, resyncing: bool = False) -> Framing:
             o += HEADER + length + FOOTER
         i = int(np.searchsorted(cand, o))
     end = pending_at if pending_at is not None else o
-    return _finish(b, heads, lens, end, False, damage)
+    return _finish(b, heads, lens, end, False, damage, verify)
 
 
-def _finish(b, heads, lens, end: int, resyncing: bool, damage) -> Framing:
+def _finish(b, heads, lens, end: int, resyncing: bool, damage, verify: bool) -> Framing:
     starts = np.concatenate(heads) if heads else np.zeros(0, dtype=np.int64)
     lengths = np.concatenate(lens) if lens else np.zeros(0, dtype=np.int64)
     offsets = starts + HEADER
-    ok = payload_crc_ok(b, offsets, lengths)
+    ok = payload_crc_ok(b, offsets, lengths) if verify else np.ones(len(offsets), dtype=bool)
     if not ok.all():
         for start in starts[~ok].tolist():
             damage.append((start, "corrupt record payload (CRC mismatch)"))
@@ -189,4 +205,4 @@ def encode(payload: bytes) -> bytes:
     )
 
 
-__all__ = ["Framing", "frame", "encode", "payload_crc_ok", "HEADER", "FOOTER"]
+__all__ = ["Framing", "frame", "encode", "payload_crc_ok", "stored_crc", "HEADER", "FOOTER"]
