@@ -225,11 +225,11 @@ class Logdir:
 
     def scalar_series(self, run: str, tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One series' step, wall_time and value arrays (views into the cached frame)."""
-        frames = self._frames()
-        index = frames.setdefault("_series_index", None)
-        if index is None:
-            index = frames["_series_index"] = _series_index(frames["scalars"])
-        df = frames["scalars")
+        df = self._frame("scalars")
+        cached = self._series_index
+        if cached is None or cached[0] is not df:
+            cached = self._series_index = (df, _series_index(df))
+        index = cached[1]
         lo, hi = index.get((run, tag), (0, 0))
         return (df["step"].to_numpy()[lo:hi], df["wall_time"].to_numpy()[lo:hi], df["value"].to_numpy()[lo:hi])
 
