@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
 import nbtb.widgets.dashboard as dashboard_mod
@@ -77,4 +78,25 @@ def test_logdir_spec_prefixes_runs(logdir):
     dash._on_msg(dash, {"kind": "scalars_request", "request_id": 1, "tag": "loss/train",
                         "runs": ["y"], "width": 100, "smoothing": 0}, [])
     assert sent[0][0]["series"][0]["run"] == "y" and sent[0][0]["series"][0]["n"] == 5
+    dash.close()
+
+
+def test_reload_with_the_real_loader_appends_only_new_points(logdir):
+    import nbtb
+
+    dash = show(logdir, reload_interval=0)
+    sent = []
+    dash.send = lambda c, buffers=None: sent.append((c, buffers))
+    dash._on_msg(dash, {"kind": "scalars_request", "request_id": 1, "tag": "loss/train",
+                        "runs": ["run_a", "run_b"], "width": 300, "smoothing": 0.6}, [])
+    sent.clear()
+    with nbtb.SummaryWriter(str(logdir / "run_a")) as w:
+        w.add_scalar("loss/train", 0.125, 5)
+        w.add_scalar("accuracy/train", 0.5, 5)  # not requested by the browser: not sent
+    assert dash.reload_once()
+    [(content, buffers)] = sent
+    assert content == {"kind": "scalars_append", "tag": "loss/train",
+                       "series": [{"run": "run_a", "n": 1, "reset": False}]}
+    assert [np.frombuffer(b, "<f8")[0] for b in buffers][::2] == [5.0, 0.125]  # step, value
+    assert "reloaded" in dash.status
     dash.close()
