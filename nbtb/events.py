@@ -36,12 +36,14 @@ class TagInfo:
 
 @dataclass
 class ScalarChunk:
-    tag: np.ndarray  # int32 codes into RunEvents.tag_names
+    """Points of one tag, all from `simple_value`s or all from tensors (whose kind the tag's plugin decides)."""
+
+    tag: int  # code into RunEvents.tag_names
+    tensor: bool
     step: np.ndarray
     wall_time: np.ndarray
     value: np.ndarray
     seq: np.ndarray
-    tensor: np.ndarray  # bool: came from a tensor (its kind depends on the tag's plugin)
 
 
 @dataclass
@@ -50,6 +52,7 @@ class RunEvents:
     tag_codes: dict[str, int] = field(default_factory=dict)
     tag_info: dict[str, TagInfo] = field(default_factory=dict)
     scalars: list[ScalarChunk] = field(default_factory=list)
+    points: dict[tuple[int, bool], list[tuple]] = field(default_factory=dict)  # not yet chunked
     rows: dict[str, list[tuple]] = field(default_factory=dict)  # kind -> (tag, step, wall, seq, ...)
     starts: list[tuple[int, int]] = field(default_factory=list)  # (seq, step) of SessionLog.START
     graphs: list[tuple[int, float, bytes]] = field(default_factory=list)
@@ -85,6 +88,17 @@ class RunEvents:
         info = self.tag_info.get(tag)
         return info.plugin if info else ""
 
+    def add_point(self, tag: int, tensor: bool, step: int, wall: float, value: float, seq: int) -> None:
+        """A scalar read one event at a time; `flush_points` turns these into chunks."""
+        self.points.setdefault((tag, tensor), []).append((step, wall, value, seq))
+
+    def flush_points(self) -> None:
+        for (tag, tensor), points in self.points.items():
+            step, wall, value, seq = zip(*points)
+            self.scalars.append(ScalarChunk(tag, tensor, np.array(step, np.int64), np.array(wall, np.float64),
+                                            np.array(value, np.float64), np.array(seq, np.int64)))
+        self.points.clear()
+
     def add_row(self, kind: str, row: tuple) -> None:
         self.rows.setdefault(kind, []).append(row)
 
@@ -115,6 +129,7 @@ def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing) -> l
             _add_event(run, event, base + i)
         except (DecodeError, ValueError, UnicodeDecodeError, struct.error) as exc:
             problems.append((start - HEADER, f"undecodable event ({exc.__class__.__name__}: {exc})"))
+    run.flush_points()
     return problems
 
 
@@ -124,17 +139,7 @@ def _add_block(run: RunEvents, block: ScalarBlock, base: int) -> None:
     if block.metadata is not None:
         metadata = summary_pb2.SummaryMetadata.FromString(block.metadata)
     run.note_metadata(block.tag, int(seq[0]), metadata)
-    n = len(seq)
-    run.scalars.append(
-        ScalarChunk(
-            np.full(n, run.code(block.tag), dtype=np.int32),
-            block.step,
-            block.wall_time,
-            block.value,
-            seq,
-            np.full(n, block.is_tensor),
-        )
-    )
+    run.scalars.append(ScalarChunk(run.code(block.tag), block.is_tensor, block.step, block.wall_time, block.value, seq))
 
 
 def _add_event(run: RunEvents, event: event_pb2.Event, seq: int) -> None:
@@ -212,9 +217,7 @@ def _add_value(run: RunEvents, value: summary_pb2.Summary.Value, step: int, wall
     run.note_metadata(tag, seq, value.metadata if value.HasField("metadata") else None)
     code = run.code(tag)
     if kind == "simple_value":
-        run.scalars.append(ScalarChunk(np.array([code], np.int32), np.array([step], np.int64),
-                                       np.array([wall]), np.array([value.simple_value], np.float64),
-                                       np.array([seq], np.int64), np.array([False])))
+        run.add_point(code, False, step, wall, value.simple_value, seq)
     elif kind == "histo":
         run.add_row("histograms", (code, step, wall, seq, *_legacy_histogram(value.histo)))
     elif kind == "image":
@@ -237,9 +240,7 @@ def _add_value(run: RunEvents, value: summary_pb2.Summary.Value, step: int, wall
 def _add_tensor(run: RunEvents, tag: str, code: int, array: np.ndarray, step: int, wall: float, seq: int) -> None:
     plugin = run.plugin(tag)
     if plugin == "scalars" and array.ndim == 0 and array.dtype != object:
-        run.scalars.append(ScalarChunk(np.array([code], np.int32), np.array([step], np.int64),
-                                       np.array([wall]), np.array([float(array)], np.float64),
-                                       np.array([seq], np.int64), np.array([True])))
+        run.add_point(code, True, step, wall, float(array), seq)
     elif plugin == "histograms" and array.ndim == 2 and array.shape[1] == 3:
         table = array.astype(np.float64)
         run.add_row("histograms", (code, step, wall, seq, table[:, 0].copy(), table[:, 1].copy(), table[:, 2].copy()))

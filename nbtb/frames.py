@@ -74,12 +74,12 @@ def _run_scalars(ev: RunEvents, purge: bool, want_tag: Callable[[str], bool], si
     """(tag codes, step, wall, value) of one run, sorted by (tag, read order), purged."""
     if not ev.scalars:
         return None
-    tag = np.concatenate([c.tag for c in ev.scalars])
+    tag = np.concatenate([np.full(len(c.step), c.tag, dtype=np.int32) for c in ev.scalars])
     step = np.concatenate([c.step for c in ev.scalars])
     wall = np.concatenate([c.wall_time for c in ev.scalars])
     value = np.concatenate([c.value for c in ev.scalars])
     seq = np.concatenate([c.seq for c in ev.scalars])
-    tensor = np.concatenate([c.tensor for c in ev.scalars])
+    tensor = np.concatenate([np.full(len(c.step), c.tensor) for c in ev.scalars])
     scalar_tag = np.array([ev.plugin(t) == "scalars" for t in ev.tag_names], dtype=bool)
     wanted = np.array([want_tag(t) for t in ev.tag_names], dtype=bool)
     mask = (~tensor | scalar_tag[tag]) & wanted[tag]
@@ -109,47 +109,56 @@ def scalar_frame_for(name: str, ev: RunEvents, purge: bool, want_tag, since_seq:
 
 
 def _scalars(runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
+    """All runs' scalars, ordered by run, then tag name, then read order.
+
+    The output columns are allocated once at their largest possible size and filled run by run,
+    so peak memory is the stored events plus one frame, not several concatenated copies.
+    """
     run_names = list(runs)
     all_tags = sorted({t for ev in runs.values() for t in ev.tag_names})
     tag_index = {t: i for i, t in enumerate(all_tags)}
-    run_codes, tag_codes, steps, walls, values = [], [], [], [], []
-    for r, (name, ev) in enumerate(runs.items()):
+    capacity = sum(len(c.step) for ev in runs.values() for c in ev.scalars)
+    run_code = np.empty(capacity, dtype=np.int32)
+    tag_code = np.empty(capacity, dtype=np.int32)
+    steps = np.empty(capacity, dtype=np.int64)
+    walls = np.empty(capacity, dtype=np.float64)
+    values = np.empty(capacity, dtype=np.float64)
+    n = 0
+    for r, ev in enumerate(runs.values()):
         parts = _run_scalars(ev, purge, want_tag)
         if parts is None or len(parts[0]) == 0:
             continue
         tag, step, wall, value = parts
-        to_global = np.array([tag_index[t] for t in ev.tag_names], dtype=np.int32)
-        # Frames are ordered by run, then tag name, then read order.
-        global_tag = to_global[tag]
+        global_tag = np.array([tag_index[t] for t in ev.tag_names], dtype=np.int32)[tag]
         order = np.argsort(global_tag, kind="stable")
-        run_codes.append(np.full(len(step), r, dtype=np.int32))
-        tag_codes.append(global_tag[order])
-        steps.append(step[order])
-        walls.append(wall[order])
-        values.append(value[order])
-    if not steps:
+        end = n + len(step)
+        run_code[n:end] = r
+        np.take(global_tag, order, out=tag_code[n:end])
+        np.take(step, order, out=steps[n:end])
+        np.take(wall, order, out=walls[n:end])
+        np.take(value, order, out=values[n:end])
+        n = end
+    if n == 0:
         return EMPTY_SCALARS.copy()
-    used = sorted({all_tags[i] for i in np.unique(np.concatenate(tag_codes))})
+    used_codes = np.flatnonzero(np.bincount(tag_code[:n], minlength=len(all_tags)))
     remap = np.full(len(all_tags), -1, dtype=np.int32)
-    remap[[tag_index[t] for t in used]] = np.arange(len(used), dtype=np.int32)
+    remap[used_codes] = np.arange(len(used_codes), dtype=np.int32)
     return pd.DataFrame({
-        "run": pd.Categorical.from_codes(np.concatenate(run_codes), categories=run_names),
-        "tag": pd.Categorical.from_codes(remap[np.concatenate(tag_codes)], categories=used),
-        "step": np.concatenate(steps), "wall_time": np.concatenate(walls), "value": np.concatenate(values),
-    })
+        "run": pd.Categorical.from_codes(run_code[:n], categories=run_names),
+        "tag": pd.Categorical.from_codes(remap[tag_code[:n]], categories=[all_tags[i] for i in used_codes]),
+        "step": steps[:n], "wall_time": walls[:n], "value": values[:n],
+    }, copy=False)
 
 
 def _tensor_scalars_elsewhere(ev: RunEvents) -> list[tuple]:
     """Rank-0 tensors read in bulk whose tag turned out not to be a scalars-plugin tag."""
     rows = []
     for c in ev.scalars:
-        if not c.tensor.any():
+        plugin = ev.plugin(ev.tag_names[c.tag])
+        if not c.tensor or plugin == "scalars":
             continue
-        plugin = ev.plugin(ev.tag_names[int(c.tag[0])])
-        if plugin == "scalars":
-            continue
-        for code, step, wall, seq, value in zip(c.tag, c.step, c.wall_time, c.seq, c.value):
-            rows.append((int(code), int(step), float(wall), int(seq), plugin, np.array(value)))
+        for step, wall, seq, value in zip(c.step, c.wall_time, c.seq, c.value):
+            rows.append((c.tag, int(step), float(wall), int(seq), plugin, np.array(value)))
     return rows
 
 

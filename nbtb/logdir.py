@@ -53,7 +53,8 @@ class _Run:
     name: str
     files: dict[str, _FileState] = field(default_factory=dict)
     events: RunEvents = field(default_factory=RunEvents)
-    last_step: dict[int, int] = field(default_factory=dict)  # tag code -> step of its latest record
+    # tag code -> step of its latest record; None until a refresh first needs it
+    last_step: dict[int, int] | None = None
     seen_starts: int = 0
 
 
@@ -167,6 +168,8 @@ class Logdir:
             if new.empty and len(run.events.starts) == starts_before[run.name]:
                 continue
             ev = run.events
+            if run.last_step is None:
+                run.last_step = _latest_steps(ev, before_seq=first_new)
             restarts = ev.starts[max(1, starts_before[run.name]):] if self.purge else []
             for tag, group in new.groupby("tag", observed=True, sort=False):
                 code = ev.tag_codes[tag]
@@ -232,6 +235,20 @@ class Logdir:
         index = cached[1]
         lo, hi = index.get((run, tag), (0, 0))
         return (df["step"].to_numpy()[lo:hi], df["wall_time"].to_numpy()[lo:hi], df["value"].to_numpy()[lo:hi])
+
+
+def _latest_steps(ev: RunEvents, before_seq: int) -> dict[int, int]:
+    """For each scalar tag, the step of its last record read before `before_seq`."""
+    latest: dict[int, tuple[int, int]] = {}
+    for chunk in ev.scalars:
+        old = chunk.seq < before_seq
+        if not old.any():
+            continue
+        i = int(np.argmax(np.where(old, chunk.seq, -1)))
+        seq, step = int(chunk.seq[i]), int(chunk.step[i])
+        if chunk.tag not in latest or latest[chunk.tag][0] < seq:
+            latest[chunk.tag] = (seq, step)
+    return {tag: step for tag, (_, step) in latest.items()}
 
 
 def _series_index(df: pd.DataFrame) -> dict[tuple[str, str], tuple[int, int]]:
