@@ -100,3 +100,13 @@ def test_reload_with_the_real_loader_appends_only_new_points(logdir):
     assert [np.frombuffer(b, "<f8")[0] for b in buffers][::2] == [5.0, 0.125]  # step, value
     assert "reloaded" in dash.status
     dash.close()
+
+
+def test_damaged_event_files_are_reported_in_status(logdir):
+    event_file = next((logdir / "run_b").glob("*tfevents*"))
+    with open(event_file, "ab") as f:
+        f.write(b"\x17garbage that is not a TFRecord\x00" * 3)
+    dash = show(logdir, reload_interval=0)
+    assert "⚠" in dash.status, dash.status
+    assert dash.runs == ["run_a", "run_b"]  # the intact records are still shown
+    dash.close()
