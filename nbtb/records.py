@@ -142,7 +142,9 @@ def frame(buf: bytes | memoryview, *, resyncing: bool = False, verify: bool = Tr
     o = 0
     if resyncing:
         found = _resync(b, 0)
-        o = n if found is None else found
+        if found is None:  # still no valid record: keep searching from the unsearched tail next time
+            return _finish(b, heads, lens, max(0, n - HEADER + 1), True, damage, verify)
+        o = found
     pending_at: int | None = None
     i = int(np.searchsorted(cand, o))
     while o < n:
