@@ -223,7 +223,8 @@ class Dashboard(anywidget.AnyWidget):
         self.status = f"{time.strftime('%H:%M:%S')} error: {type(exc).__name__}: {exc}"
 
     def _status_line(self, what: str) -> str:
-        line = f"{what} {time.strftime('%H:%M:%S')} · {len(self.runs)} runs"
+        n_runs = len(self.runs)
+        line = f"{what} {time.strftime('%H:%M:%S')} · {n_runs} run{'' if n_runs == 1 else 's'}"
         if self._warnings:
             n = len(self._warnings)
             line += f" · ⚠ {n} warning{'s' if n > 1 else ''}: {self._warnings[-1]}"
