@@ -107,6 +107,26 @@ def test_reduced_long_series_still_shows_exact_values(page, frame):
     assert len(seen) > 1 and max(seen) > LONG_STEPS // 2
 
 
+def test_csv_button_downloads_the_exact_frame(page, frame):
+    import io
+
+    import pandas as pd
+
+    root = dashboard(page, MAGIC_CELL)
+    button = card(root, "loss/validation").locator('[data-testid="card-csv"]')
+    button.scroll_into_view_if_needed()
+    with page.expect_download() as download:
+        button.click()
+    path = download.value.path()
+    got = pd.read_csv(io.BytesIO(open(path, "rb").read()))
+    assert download.value.suggested_filename == "loss_validation.csv"
+    assert list(got.columns) == ["run", "tag", "step", "wall_time", "value"]
+    want = frame[frame.tag == "loss/validation"]
+    assert len(got) == len(want) and set(got.run) == set(RUNS)
+    merged = got.merge(want.astype({"run": str, "tag": str}), on=["run", "tag", "step"])
+    assert (merged.value_x == merged.value_y).all() and (merged.wall_time_x == merged.wall_time_y).all()
+
+
 def test_smoothing_slider_changes_what_is_drawn(page):
     root = dashboard(page, MAGIC_CELL)
     c = card(root, "loss/train")
