@@ -94,6 +94,7 @@ def tensorboard_magic(line: str) -> Any:
     """The ``%tensorboard`` line magic: display a dashboard, or print why not."""
     from IPython.display import display
 
+    from .widgets.dashboard import FrontEndNotBuiltError
     from .widgets.launch import open_dashboard
 
     try:
@@ -105,8 +106,11 @@ def tensorboard_magic(line: str) -> Any:
         print(note)
     try:
         dash = open_dashboard(args.source, reload_interval=args.reload_interval)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, NotADirectoryError) as exc:
         print(f"%tensorboard: {exc}\n\n{USAGE}")
+        return None
+    except FrontEndNotBuiltError as exc:  # an install problem, not the user's command line
+        print(f"%tensorboard: {exc}")
         return None
     dash.samples_per_plugin = args.samples_per_plugin  # kept for reference only
     display(dash)

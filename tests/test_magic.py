@@ -108,3 +108,20 @@ def test_the_magic_in_a_real_ipython_shell(capsys, tmp_path):
     out = capsys.readouterr()
     assert out.out.count("usage: %tensorboard") == 2
     assert "Traceback" not in out.out + out.err and "SystemExit" not in out.out + out.err
+
+
+def test_magic_explains_a_missing_front_end_build(capsys, tmp_path, monkeypatch):
+    import nbtb.widgets.dashboard as dashboard_mod
+
+    monkeypatch.setattr(dashboard_mod, "ESM_PATH", tmp_path / "missing.js")
+    (tmp_path / "logs").mkdir()
+    assert tensorboard_magic(f"--logdir {tmp_path / 'logs'}") is None
+    out = capsys.readouterr().out
+    assert "front end is not built" in out and "npm run build" in out
+
+
+def test_magic_rejects_a_file_as_logdir(capsys, tmp_path):
+    f = tmp_path / "events.txt"
+    f.write_text("")
+    tensorboard_magic(f"--logdir {f}")
+    assert "logdir is not a directory" in capsys.readouterr().out

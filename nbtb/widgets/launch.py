@@ -47,8 +47,12 @@ def open_dashboard(source: str | list[tuple[str, str]], **traits: Any) -> Dashbo
     global _last_source
     paths = [source] if isinstance(source, str) else [p for _, p in source]
     for path in paths:  # remote URLs (s3://, gs://...) are checked by the loader instead
-        if "://" not in path and not os.path.isdir(path):
+        if "://" in path:
+            continue
+        if not os.path.exists(path):
             raise FileNotFoundError(f"logdir does not exist: {path}")
+        if not os.path.isdir(path):
+            raise NotADirectoryError(f"logdir is not a directory: {path}")
     from nbtb import load  # late import: nbtb/__init__ imports this module
 
     damaged: list[str] = []
