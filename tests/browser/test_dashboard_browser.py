@@ -152,6 +152,27 @@ def test_smoothing_slider_changes_what_is_drawn(page):
     assert {r["run"]: r["smoothed"] for r in after_rows} != {r["run"]: r["smoothed"] for r in before_rows}
 
 
+def test_reduced_series_use_the_kernels_smoothing_of_the_full_series(page, frame):
+    """Runs after the slider moved to 0.95: the long series was re-requested at that weight."""
+    import numpy as np
+
+    from nbtb.widgets.smoothing import smooth
+
+    root = dashboard(page, MAGIC_CELL)
+    assert root.locator('[data-testid="smoothing"]').input_value() == "0.95"
+    series = frame[(frame.run == "alpha") & (frame.tag == LONG_TAG)]
+    expected = dict(zip(series.step.tolist(), smooth(series.value.to_numpy(), 0.95).tolist()))
+    for fx in (0.3, 0.7):
+        for _ in range(40):  # the re-request at the new weight may still be in flight
+            [r] = hover_plot(page, root, card(root, LONG_TAG), fx)
+            want = expected[int(float(r["step"]))]
+            if float(r["smoothed"]) == pytest.approx(want, rel=1e-12):
+                break
+            page.wait_for_timeout(250)
+        assert float(r["smoothed"]) == pytest.approx(want, rel=1e-12), r
+        assert np.isfinite(want)
+
+
 def test_dark_theme_applies(page):
     from lab import execute_command
 
