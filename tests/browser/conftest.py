@@ -85,6 +85,8 @@ def page(logdir: Path):
     if not shutil.which("/usr/bin/chromium"):
         pytest.skip("/usr/bin/chromium missing")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for stale in SCREENSHOTS.glob("FAILED-*.png"):  # from an earlier run
+        stale.unlink()
     root = logdir.parent
     write_notebook(root / "suite.ipynb", [c.format(logdir=logdir) for c in CELLS])
     with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-browser-tests.log") as lab, \
