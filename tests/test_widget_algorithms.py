@@ -113,14 +113,14 @@ def test_reduction_of_constant_step():
 def _series(run: str, n: int, reduced: bool = False) -> Series:
     step = np.arange(n, dtype=np.int64)
     sm = np.linspace(0, 1, n) if reduced else None
-    return Series(run, step, step * 10.0 + 0.5, np.sqrt(step), smoothed=sm, total=n)
+    return Series(run, step, step * 10.0 + 0.5, np.sqrt(step), smoothed=sm, reduced=reduced, total=n)
 
 
 def test_reply_buffers_are_little_endian_float64_in_protocol_order():
     [(msg, bufs)] = scalars_replies(7, "loss", [_series("a", 5), _series("b", 3, reduced=True)])
     assert msg == {"kind": "scalars_reply", "request_id": 7, "tag": "loss", "part": 0, "parts": 1,
-                   "series": [{"run": "a", "n": 5, "total": 5, "reduced": False},
-                              {"run": "b", "n": 3, "total": 3, "reduced": True}]}
+                   "series": [{"run": "a", "n": 5, "total": 5, "reduced": False, "smoothed": False},
+                              {"run": "b", "n": 3, "total": 3, "reduced": True, "smoothed": True}]}
     assert all(isinstance(b, memoryview) for b in bufs)
     assert len(bufs) == 3 + 4  # a: step, wall, value; b: + smoothed
     decoded = [np.frombuffer(b, dtype="<f8") for b in bufs]
@@ -177,3 +177,17 @@ def test_csv_holds_exact_floats_and_integer_steps():
     assert float(lines[2].split(",")[-1]) == 1e-300
     assert lines[3].endswith(",nan")
     assert csv_filename("loss/train") == "loss_train.csv"
+
+
+def test_zoomed_window_carries_the_full_series_smoothing():
+    """Smoothing restarted at a zoom's left edge would bend the curve; the window gets the full one."""
+    from nbtb.widgets.dashboard import _prepare
+    from nbtb.widgets.smoothing import smooth
+
+    step = np.arange(100, dtype=np.int64)
+    value = np.cos(step / 7.0)
+    s = _prepare("r", step, step * 1.0, value, width=400, weight=0.9, x_min=40, x_max=60)
+    assert not s.reduced and s.step[0] == 39 and s.step[-1] == 61  # one neighbour beyond each edge
+    np.testing.assert_array_equal(s.smoothed, smooth(value, 0.9)[39:62])
+    whole = _prepare("r", step, step * 1.0, value, width=400, weight=0.9, x_min=None, x_max=None)
+    assert whole.smoothed is None and not whole.reduced  # the browser smooths what it has in full

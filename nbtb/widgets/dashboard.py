@@ -307,8 +307,13 @@ def _prepare(run: str, step: np.ndarray, wall: np.ndarray, value: np.ndarray, wi
     else:
         idx = np.arange(len(step))
     total = int(idx.size)
+    windowed = total < len(step)
     if not needs_reduction(total, width):
-        return Series(run, step[idx], wall[idx], value[idx], total=total)
+        if not windowed:  # the browser has every point and smooths them itself
+            return Series(run, step[idx], wall[idx], value[idx], total=total)
+        # A zoomed window: smoothing restarted at its left edge would bend the curve there, so
+        # send the full series' smoothing, as TensorBoard shows it when zoomed.
+        return Series(run, step[idx], wall[idx], value[idx], smoothed=smooth(value, weight)[idx], total=total)
     keep = idx[reduce_indices(step[idx], value[idx], width)]
     smoothed = smooth(value, weight)[keep]  # smooth the FULL series, then sample
-    return Series(run, step[keep], wall[keep], value[keep], smoothed=smoothed, total=total)
+    return Series(run, step[keep], wall[keep], value[keep], smoothed=smoothed, reduced=True, total=total)

@@ -38,7 +38,8 @@ class Series:
     step: np.ndarray
     wall_time: np.ndarray
     value: np.ndarray
-    smoothed: np.ndarray | None = None  # only for reduced series
+    smoothed: np.ndarray | None = None  # reduced series and zoomed windows: the FULL series' smoothing
+    reduced: bool = False  # points were dropped for display
     total: int = 0  # points in the requested range before reduction
     reset: bool = False  # appends only: replace the browser's copy instead of extending it
 
@@ -101,7 +102,8 @@ def scalars_replies(
     out: list[Message] = []
     for part, batch in enumerate(batches):
         header = [
-            {"run": s.run, "n": s.n, "total": int(s.total), "reduced": s.smoothed is not None}
+            {"run": s.run, "n": s.n, "total": int(s.total), "reduced": s.reduced,
+             "smoothed": s.smoothed is not None}
             for s in batch
         ]
         buffers = [b for s in batch for b in s.buffers()]
