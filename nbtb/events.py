@@ -16,7 +16,7 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from . import tensors
-from .bulk import ScalarBlock, decode_scalars
+from .bulk import ScalarBlock, _NoTemplate, _varint, decode_scalars
 from .proto import event_pb2, summary_pb2
 from .records import HEADER, Framing, payload_crc_ok
 
@@ -53,6 +53,8 @@ class RunEvents:
     tag_info: dict[str, TagInfo] = field(default_factory=dict)
     scalars: list[ScalarChunk] = field(default_factory=list)
     points: dict[tuple[int, bool], list[tuple]] = field(default_factory=dict)  # not yet chunked
+    # (seq, payload, file, byte offset) of histogram/image/audio records not decoded yet
+    deferred: list[tuple[int, bytes, str, int]] = field(default_factory=list)
     rows: dict[str, list[tuple]] = field(default_factory=dict)  # kind -> (tag, step, wall, seq, ...)
     starts: list[tuple[int, int]] = field(default_factory=list)  # (seq, step) of SessionLog.START
     graphs: list[tuple[int, float, bytes]] = field(default_factory=list)
@@ -103,7 +105,8 @@ class RunEvents:
         self.rows.setdefault(kind, []).append(row)
 
 
-def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing) -> list[tuple[int, str]]:
+def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing, source: str = "",
+                 base_offset: int = 0) -> list[tuple[int, str]]:
     """Decode the framed records of one buffer into `run`; return (offset, problem) of bad payloads.
 
     The framing may leave payload CRCs unchecked (`records.frame(verify=False)`): they are checked
@@ -124,13 +127,59 @@ def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing) -> l
     for i in rest.tolist():
         start = int(framing.offsets[i])
         payload = bytes(buf[start : start + int(framing.lengths[i])])
-        try:
-            event = event_pb2.Event.FromString(payload)
-            _add_event(run, event, base + i)
-        except (DecodeError, ValueError, UnicodeDecodeError, struct.error) as exc:
-            problems.append((start - HEADER, f"undecodable event ({exc.__class__.__name__}: {exc})"))
+        if _never_scalar(payload):
+            run.deferred.append((base + i, payload, source, base_offset + start - HEADER))
+            continue
+        problem = _decode(run, payload, base + i)
+        if problem:
+            problems.append((start - HEADER, problem))
     run.flush_points()
     return problems
+
+
+def _decode(run: RunEvents, payload: bytes, seq: int) -> str | None:
+    try:
+        _add_event(run, event_pb2.Event.FromString(payload), seq)
+    except (DecodeError, ValueError, UnicodeDecodeError, struct.error) as exc:
+        return f"undecodable event ({exc.__class__.__name__}: {exc})"
+    return None
+
+
+def decode_deferred(run: RunEvents) -> list[tuple[str, int, str]]:
+    """Decode the histogram/image/audio records set aside by `read_records`; (path, offset, problem)."""
+    problems = []
+    for seq, payload, source, offset in run.deferred:
+        problem = _decode(run, payload, seq)
+        if problem:
+            problems.append((source, offset, problem))
+    run.deferred.clear()
+    run.flush_points()
+    return problems
+
+
+def _never_scalar(p: bytes) -> bool:
+    """A payload holding exactly one histogram, image or audio value: it cannot touch the scalars,
+    so its protobuf decoding waits until a frame of those kinds is asked for."""
+    try:
+        pos, n = 0, len(p)
+        if pos < n and p[pos] == 0x09:
+            pos = 9
+        if pos < n and p[pos] == 0x10:
+            _, pos = _varint(p, pos + 1)
+        if pos >= n or p[pos] != 0x2A:
+            return False
+        size, pos = _varint(p, pos + 1)
+        if pos + size != n or pos >= n or p[pos] != 0x0A:
+            return False
+        size, pos = _varint(p, pos + 1)
+        if pos + size != n:  # more than one value
+            return False
+        if pos < n and p[pos] == 0x0A:  # the tag
+            size, pos = _varint(p, pos + 1)
+            pos += size
+        return pos < n and p[pos] in (0x22, 0x2A, 0x32)  # image, histo, audio
+    except (_NoTemplate, IndexError):
+        return False
 
 
 def _add_block(run: RunEvents, block: ScalarBlock, base: int) -> None:

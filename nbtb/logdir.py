@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import records
-from .events import RunEvents, read_records
+from .events import RunEvents, decode_deferred, read_records
 from .frames import EMPTY_SCALARS, build_frame, scalar_frame_for
 from .storage import Storage, storage_for
 
@@ -89,6 +90,7 @@ class Logdir:
         self._cache: dict[str, pd.DataFrame] = {}
         self._series_index: tuple[pd.DataFrame, dict] | None = None
         self._loaded = False
+        self._lock = threading.RLock()  # a dashboard's reload thread refreshes while the user reads frames
         self.refresh()
         self._loaded = True
 
@@ -102,6 +104,10 @@ class Logdir:
 
     def refresh(self) -> Refresh:
         """Read what was appended since the last read, and any new files and runs."""
+        with self._lock:
+            return self._refresh()
+
+    def _refresh(self) -> Refresh:
         result = Refresh()
         root = self.path
         storage = self._storage
@@ -133,7 +139,7 @@ class Logdir:
         for path, offset, what in damage:
             result.damaged.append(path)
             warnings.warn(f"{path}: {what} at byte {offset}; the intact records around it were read",
-                          DataLossWarning, stacklevel=2)
+                          DataLossWarning, stacklevel=3)
         result.records = sum(run.events.next_seq - seq_before[run.name] for run in work)
         if result.records or result.new_runs:
             self._cache.clear()
@@ -149,7 +155,7 @@ class Logdir:
                 continue
             buf = self._storage.read_from(state.path, state.offset)
             framing = records.frame(buf, resyncing=state.resyncing, verify=False)
-            problems = framing.damage + read_records(run.events, buf, framing)
+            problems = framing.damage + read_records(run.events, buf, framing, state.path, state.offset)
             if problems and not state.warned:
                 state.warned = True  # one warning per damaged file
                 offset, what = min(problems)
@@ -188,11 +194,25 @@ class Logdir:
 
     # ---- frames ----------------------------------------------------------------------------
     def _frame(self, kind: str) -> pd.DataFrame:
-        frame = self._cache.get(kind)
-        if frame is None:
-            runs = {name: self._runs[name].events for name in self.runs}
-            frame = self._cache[kind] = build_frame(kind, runs, self.purge, self._want_tag, self._cache)
-        return frame
+        with self._lock:
+            frame = self._cache.get(kind)
+            if frame is None:
+                if kind != "scalars":
+                    self._decode_deferred()
+                runs = {name: self._runs[name].events for name in self.runs}
+                frame = self._cache[kind] = build_frame(kind, runs, self.purge, self._want_tag, self._cache)
+            return frame
+
+    def _decode_deferred(self) -> None:
+        for run in self._runs.values():
+            if not run.events.deferred:
+                continue
+            for path, offset, what in decode_deferred(run.events):
+                state = run.files.get(path)
+                if state is not None and not state.warned:
+                    state.warned = True
+                    warnings.warn(f"{path}: {what} at byte {offset}; the intact records around it were read",
+                                  DataLossWarning, stacklevel=3)
 
     @property
     def scalars(self) -> pd.DataFrame:
