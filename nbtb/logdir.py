@@ -121,7 +121,7 @@ class Logdir:
             if run is None:
                 run = self._runs[name] = _Run(name)
                 result.new_runs.append(name)
-            for path in sorted(paths, key=os.path.basename):
+            for path in sorted(paths, key=_file_order):
                 if path not in run.files:
                     run.files[path] = _FileState(path)
                     result.new_files.append(path)
@@ -255,6 +255,17 @@ class Logdir:
         index = cached[1]
         lo, hi = index.get((run, tag), (0, 0))
         return (df["step"].to_numpy()[lo:hi], df["wall_time"].to_numpy()[lo:hi], df["value"].to_numpy()[lo:hi])
+
+
+def _file_order(path: str) -> list:
+    """Name order, with numbers compared as numbers: `…tfevents.<secs>.<host>.<pid>.10` follows `….9`.
+
+    Writers (torch's, tensorboardX's, ours) number the files of one process with an unpadded
+    counter, so two files from the same second would otherwise be read out of order and a
+    restart could be purged by the run it restarts.
+    """
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", os.path.basename(path))]
 
 
 def _latest_steps(ev: RunEvents, before_seq: int) -> dict[int, int]:
