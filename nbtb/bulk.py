@@ -31,16 +31,16 @@ _FIXED = {  # (dtype, field number) -> numpy dtype of the bytes
 _VARINT_FIELDS = {7, 10, 11, 13}  # int_val, int64_val, bool_val, half_val: packed varints
 
 
-class _NoTemplate(Exception):
+class NoTemplate(Exception):
     pass
 
 
-def _varint(p: bytes, pos: int) -> tuple[int, int]:
+def read_varint(p: bytes, pos: int) -> tuple[int, int]:
     value = shift = 0
     start = pos
     while True:
         if pos >= len(p) or pos - start > 9:
-            raise _NoTemplate
+            raise NoTemplate
         byte = p[pos]
         value |= (byte & 0x7F) << shift
         pos += 1
@@ -68,47 +68,58 @@ class Template:
         return cols
 
 
-def parse_template(p: bytes) -> Template:
-    """Parse one payload by hand; raise _NoTemplate unless it is a one-value scalar event."""
+def single_value(p: bytes) -> tuple[int | None, tuple[int, int] | None, int]:
+    """Where the one Summary.Value of an event payload starts: (wall offset, step span, value start).
+
+    Raises NoTemplate unless the payload is wall_time?, step?, then a summary of exactly one value
+    and nothing after it: the shape of every event that `tf.summary`, torch and Keras write.
+    """
     pos, n = 0, len(p)
     wall = step = None
     if pos < n and p[pos] == 0x09:
         wall, pos = 1, 9
     if pos < n and p[pos] == 0x10:
-        _, end = _varint(p, pos + 1)
+        _, end = read_varint(p, pos + 1)
         step, pos = (pos + 1, end - pos - 1), end
     if pos >= n or p[pos] != 0x2A:
-        raise _NoTemplate
-    size, pos = _varint(p, pos + 1)
+        raise NoTemplate
+    size, pos = read_varint(p, pos + 1)
     if pos + size != n or pos >= n or p[pos] != 0x0A:  # a summary and nothing after it
-        raise _NoTemplate
-    size, pos = _varint(p, pos + 1)
+        raise NoTemplate
+    size, pos = read_varint(p, pos + 1)
     if pos + size != n:  # exactly one value
-        raise _NoTemplate
+        raise NoTemplate
+    return wall, step, pos
+
+
+def parse_template(p: bytes) -> Template:
+    """Parse one payload by hand; raise NoTemplate unless it is a one-value scalar event."""
+    n = len(p)
+    wall, step, pos = single_value(p)
     tag = value = metadata = None
     is_tensor = False
     while pos < n:
         key = p[pos]
         if key == 0x0A and tag is None:
-            size, pos = _varint(p, pos + 1)
+            size, pos = read_varint(p, pos + 1)
             tag, pos = p[pos : pos + size], pos + size
         elif key == 0x15 and value is None:
             value, pos = (pos + 1, 4, "<f4"), pos + 5
         elif key == 0x42 and value is None:
-            size, pos = _varint(p, pos + 1)
+            size, pos = read_varint(p, pos + 1)
             value, is_tensor = _tensor_value(p, pos, pos + size), True
             pos += size
         elif key == 0x4A and metadata is None:
-            size, pos = _varint(p, pos + 1)
+            size, pos = read_varint(p, pos + 1)
             metadata, pos = p[pos : pos + size], pos + size
         else:
-            raise _NoTemplate
+            raise NoTemplate
     if tag is None or value is None or pos != n:
-        raise _NoTemplate
+        raise NoTemplate
     try:
         tag_text = tag.decode("utf-8")
     except UnicodeDecodeError:
-        raise _NoTemplate from None
+        raise NoTemplate from None
     return Template(wall, step, value, tag_text, metadata, is_tensor)
 
 
@@ -120,30 +131,30 @@ def _tensor_value(p: bytes, pos: int, end: int) -> tuple[int, int, str]:
         key = p[pos]
         field, wire = key >> 3, key & 7
         if key == 0x08:
-            dtype, pos = _varint(p, pos + 1)
+            dtype, pos = read_varint(p, pos + 1)
         elif key == 0x12:  # tensor_shape: must be empty (rank 0)
             if p[pos + 1] != 0:
-                raise _NoTemplate
+                raise NoTemplate
             pos += 2
         elif wire == 2 and value is None:
-            size, pos = _varint(p, pos + 1)
+            size, pos = read_varint(p, pos + 1)
             if dtype is not None and (dtype, field) in _FIXED:
                 width = np.dtype(_FIXED[dtype, field]).itemsize
                 if size != width:
-                    raise _NoTemplate
+                    raise NoTemplate
                 value = (pos, width, _FIXED[dtype, field])
             elif dtype is not None and field in _VARINT_FIELDS:
-                _, stop = _varint(p, pos)
+                _, stop = read_varint(p, pos)
                 if stop != pos + size:
-                    raise _NoTemplate
+                    raise NoTemplate
                 value = (pos, size, f"varint:{dtype}")
             else:
-                raise _NoTemplate
+                raise NoTemplate
             pos += size
         else:
-            raise _NoTemplate
+            raise NoTemplate
     if value is None:
-        raise _NoTemplate
+        raise NoTemplate
     return value
 
 
@@ -244,7 +255,7 @@ def decode_scalars(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray
             first = remaining[0]
             try:
                 t = parse_template(rows[first].tobytes())
-            except (_NoTemplate, IndexError):
+            except (NoTemplate, IndexError):
                 leftover.append(group[first : first + 1])
                 remaining = remaining[1:]
                 continue

@@ -16,7 +16,7 @@ import numpy as np
 from google.protobuf.message import DecodeError
 
 from . import tensors
-from .bulk import ScalarBlock, _NoTemplate, _varint, decode_scalars
+from .bulk import ScalarBlock, NoTemplate, read_varint, decode_scalars, single_value
 from .proto import event_pb2, summary_pb2
 from .records import HEADER, Framing, payload_crc_ok
 
@@ -161,24 +161,13 @@ def _never_scalar(p: bytes) -> bool:
     """A payload holding exactly one histogram, image or audio value: it cannot touch the scalars,
     so its protobuf decoding waits until a frame of those kinds is asked for."""
     try:
-        pos, n = 0, len(p)
-        if pos < n and p[pos] == 0x09:
-            pos = 9
-        if pos < n and p[pos] == 0x10:
-            _, pos = _varint(p, pos + 1)
-        if pos >= n or p[pos] != 0x2A:
-            return False
-        size, pos = _varint(p, pos + 1)
-        if pos + size != n or pos >= n or p[pos] != 0x0A:
-            return False
-        size, pos = _varint(p, pos + 1)
-        if pos + size != n:  # more than one value
-            return False
+        _, _, pos = single_value(p)
+        n = len(p)
         if pos < n and p[pos] == 0x0A:  # the tag
-            size, pos = _varint(p, pos + 1)
+            size, pos = read_varint(p, pos + 1)
             pos += size
         return pos < n and p[pos] in (0x22, 0x2A, 0x32)  # image, histo, audio
-    except (_NoTemplate, IndexError):
+    except (NoTemplate, IndexError):
         return False
 
 
