@@ -1,0 +1,125 @@
+"""Histograms/distributions, kernel side: the compressor against TensorBoard's, and the binary
+``histograms_reply`` layout (docs/protocol.md)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nbtb
+from nbtb.widgets.histograms import (HistogramSeries, compress_histogram, distribution_values,
+                                     histogram_replies, histogram_series)
+
+DATA = Path(__file__).parent / "data"
+tb_compressor = pytest.importorskip("tensorboard.plugins.distribution.compressor")
+
+
+def _rows(name: str):
+    frame = nbtb.load(str(DATA / name)).histograms
+    assert len(frame), f"{name} has no histograms"
+    return frame
+
+
+@pytest.mark.parametrize("name", ["keras_sweep", "tf2_summaries"])
+def test_compressor_equals_tensorboard_on_real_histograms(name):
+    frame = _rows(name)
+    for _, r in frame.iterrows():
+        buckets = np.stack([r["left"], r["right"], r["count"]], axis=1)
+        assert compress_histogram(buckets) == tb_compressor.compress_histogram(buckets), (r["run"], r["tag"], r["step"])
+
+
+def test_compressor_equals_tensorboard_on_random_fractional_histograms():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(1, 200))
+        edges = np.sort(rng.normal(size=n + 1)) * rng.uniform(1e-3, 1e3)
+        counts = rng.random(n) * rng.uniform(0.5, 1e4)
+        counts[rng.random(n) < 0.3] = 0
+        buckets = np.stack([edges[:-1], edges[1:], counts], axis=1)
+        assert compress_histogram(buckets) == tb_compressor.compress_histogram(buckets)
+    assert compress_histogram([]) == tb_compressor.compress_histogram([])
+    zero = [[0.0, 1.0, 0.0], [1.0, 2.0, 0.0]]
+    assert compress_histogram(zero) == tb_compressor.compress_histogram(zero)
+
+
+def test_js_fixture_matches_tensorboard():
+    """tests/js/compress_fixture.ts (what vitest holds js/compress.ts to) is TensorBoard's output."""
+    text = (Path(__file__).parent / "js" / "compress_fixture.ts").read_text()
+    cases = json.loads(re.search(r"export const cases: Case\[\] = (.*);\s*$", text, re.S).group(1))
+    assert len(cases) > 20
+    for c in cases:
+        buckets = np.stack([c["left"], c["right"], c["count"]], axis=1) if c["left"] else []
+        assert [v for _, v in tb_compressor.compress_histogram(buckets)] == c["expected"], c["name"]
+        assert distribution_values(np.array(c["left"]), np.array(c["right"]),
+                                   np.array(c["count"])).tolist() == c["expected"]
+
+
+def _decode(messages):
+    """Inverse of histogram_replies: {run: (step, wall, [(left, right, count) per step])}."""
+    out: dict = {}
+    for msg, bufs in messages:
+        assert msg["kind"] == "histograms_reply"
+        arrays = [np.frombuffer(b, dtype="<f8") for b in bufs]
+        assert len(arrays) == 6 * len(msg["series"])
+        for k, s in enumerate(msg["series"]):
+            step, wall, off, left, right, count = arrays[6 * k:6 * k + 6]
+            assert len(step) == len(wall) == s["n"] and len(off) == s["n"] + 1
+            assert len(left) == len(right) == len(count) == s["buckets"] == off[-1]
+            prev = out.setdefault(s["run"], ([], [], []))
+            prev[0].extend(step.tolist())
+            prev[1].extend(wall.tolist())
+            for i in range(s["n"]):
+                a, b = int(off[i]), int(off[i + 1])
+                prev[2].append((left[a:b], right[a:b], count[a:b]))
+    return out
+
+
+@pytest.mark.parametrize("limit", [4 * 1024 * 1024, 2000])
+def test_replies_carry_the_frame_exactly(limit):
+    frame = _rows("keras_sweep")
+    tag = str(frame["tag"].iloc[0])
+    runs = sorted(set(frame.loc[frame["tag"].astype(str) == tag, "run"].astype(str)))
+    messages = histogram_replies(11, tag, histogram_series(frame, tag, [*runs, "missing"]), limit=limit)
+    if limit < 10_000:
+        assert len(messages) > 1
+        for msg, bufs in messages:
+            assert sum(len(b) for b in bufs) <= max(limit, 8 * (4 + 3 * 60) + 8)
+    assert [m["part"] for m, _ in messages] == list(range(len(messages)))
+    assert {m["parts"] for m, _ in messages} == {len(messages)}
+    got = _decode(messages)
+    assert sorted(got) == runs
+    for run in runs:
+        rows = frame[(frame["tag"].astype(str) == tag) & (frame["run"].astype(str) == run)].sort_values("step")
+        steps, walls, hists = got[run]
+        assert steps == rows["step"].astype(float).tolist()
+        assert walls == rows["wall_time"].tolist()
+        for (l, r, c), (_, row) in zip(hists, rows.iterrows(), strict=True):
+            assert l.tolist() == list(row["left"]) and r.tolist() == list(row["right"])
+            assert c.tolist() == list(row["count"])
+
+
+def test_empty_request_still_replies():
+    messages = histogram_replies(3, "nope", [])
+    assert len(messages) == 1
+    msg, bufs = messages[0]
+    assert msg == {"kind": "histograms_reply", "request_id": 3, "tag": "nope", "series": [],
+                   "part": 0, "parts": 1}
+    assert bufs == []
+
+
+def test_series_from_rows_handles_varying_bucket_counts():
+    import pandas as pd
+
+    rows = pd.DataFrame({"run": ["r", "r"], "tag": ["t", "t"], "step": [5, 1], "wall_time": [2.0, 1.0],
+                         "left": [np.array([0.0, 1.0, 2.0]), np.array([0.0])],
+                         "right": [np.array([1.0, 2.0, 3.0]), np.array([1.0])],
+                         "count": [np.array([1.0, 2.0, 3.0]), np.array([4.0])]})
+    s = HistogramSeries.from_rows("r", rows)
+    assert s.step.tolist() == [1.0, 5.0]  # sorted by step
+    assert s.offsets.tolist() == [0.0, 1.0, 4.0]
+    assert s.count.tolist() == [4.0, 1.0, 2.0, 3.0]
+    assert s.slice(1, 2).offsets.tolist() == [0.0, 3.0]
