@@ -70,25 +70,36 @@ def _restarts(ev: RunEvents, purge: bool) -> list[tuple[int, int]]:
     return ev.starts[1:] if purge else []
 
 
-def _run_scalars(ev: RunEvents, purge: bool, want_tag: Callable[[str], bool], since_seq: int = 0):
-    """(tag codes, step, wall, value) of one run, sorted by (tag, read order), purged."""
-    if not ev.scalars:
-        return None
-    tag = np.concatenate([np.full(len(c.step), c.tag, dtype=np.int32) for c in ev.scalars])
-    step = np.concatenate([c.step for c in ev.scalars])
-    wall = np.concatenate([c.wall_time for c in ev.scalars])
-    value = np.concatenate([c.value for c in ev.scalars])
-    seq = np.concatenate([c.seq for c in ev.scalars])
-    tensor = np.concatenate([np.full(len(c.step), c.tensor) for c in ev.scalars])
+def _run_scalars(ev: RunEvents, purge: bool, want_tag: Callable[[str], bool], since_seq: int = 0,
+                 rank: np.ndarray | None = None):
+    """(tag ranks, step, wall, value) of one run, sorted by (tag rank, read order), purged.
+
+    `rank` maps the run's tag codes to their place in the frame's tag order (default: by name).
+    Chunks hold one tag each, in read order, so laying them out by (rank, first record) is usually
+    already sorted and needs no permutation.
+    """
+    if rank is None:
+        rank = np.argsort(np.argsort(np.array(ev.tag_names, dtype=object))).astype(np.int64)
     scalar_tag = np.array([ev.plugin(t) == "scalars" for t in ev.tag_names], dtype=bool)
     wanted = np.array([want_tag(t) for t in ev.tag_names], dtype=bool)
-    mask = (~tensor | scalar_tag[tag]) & wanted[tag]
+    chunks = [c for c in ev.scalars if wanted[c.tag] and (not c.tensor or scalar_tag[c.tag])]
     if since_seq:
-        mask &= seq >= since_seq
-    if not mask.all():
-        tag, step, wall, value, seq = tag[mask], step[mask], wall[mask], value[mask], seq[mask]
-    order = np.argsort((tag.astype(np.int64) << 40) | seq, kind="stable")
-    tag, step, wall, value, seq = tag[order], step[order], wall[order], value[order], seq[order]
+        chunks = [c for c in chunks if c.seq[-1] >= since_seq]
+    if not chunks:
+        return None
+    chunks.sort(key=lambda c: (rank[c.tag], int(c.seq[0])))
+    tag = np.concatenate([np.full(len(c.step), rank[c.tag], dtype=np.int64) for c in chunks])
+    step = np.concatenate([c.step for c in chunks])
+    wall = np.concatenate([c.wall_time for c in chunks])
+    value = np.concatenate([c.value for c in chunks])
+    seq = np.concatenate([c.seq for c in chunks])
+    if since_seq:
+        new = seq >= since_seq
+        tag, step, wall, value, seq = tag[new], step[new], wall[new], value[new], seq[new]
+    key = (tag << 40) | seq
+    if len(key) > 1 and not (key[1:] >= key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+        tag, step, wall, value, seq = tag[order], step[order], wall[order], value[order], seq[order]
     if purge:
         keep = purge_keep(tag, seq, step, _restarts(ev, purge) if not since_seq else [])
         if not keep.all():
@@ -97,13 +108,16 @@ def _run_scalars(ev: RunEvents, purge: bool, want_tag: Callable[[str], bool], si
 
 
 def scalar_frame_for(name: str, ev: RunEvents, purge: bool, want_tag, since_seq: int = 0) -> pd.DataFrame:
-    parts = _run_scalars(ev, purge, want_tag, since_seq)
+    """One run's scalars (read since `since_seq`), ordered by tag name then read order."""
+    names = sorted(ev.tag_names)
+    rank = np.array([names.index(t) for t in ev.tag_names], dtype=np.int64)
+    parts = _run_scalars(ev, purge, want_tag, since_seq, rank)
     if parts is None or len(parts[0]) == 0:
         return EMPTY_SCALARS.copy()
     tag, step, wall, value = parts
     return pd.DataFrame({
         "run": pd.Categorical.from_codes(np.zeros(len(step), dtype=np.int32), categories=[name]),
-        "tag": pd.Categorical.from_codes(tag, categories=ev.tag_names).remove_unused_categories(),
+        "tag": pd.Categorical.from_codes(tag, categories=names).remove_unused_categories(),
         "step": step, "wall_time": wall, "value": value,
     })
 
@@ -125,18 +139,17 @@ def _scalars(runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
     values = np.empty(capacity, dtype=np.float64)
     n = 0
     for r, ev in enumerate(runs.values()):
-        parts = _run_scalars(ev, purge, want_tag)
+        rank = np.array([tag_index[t] for t in ev.tag_names], dtype=np.int64)
+        parts = _run_scalars(ev, purge, want_tag, rank=rank)
         if parts is None or len(parts[0]) == 0:
             continue
         tag, step, wall, value = parts
-        global_tag = np.array([tag_index[t] for t in ev.tag_names], dtype=np.int32)[tag]
-        order = np.argsort(global_tag, kind="stable")
         end = n + len(step)
         run_code[n:end] = r
-        np.take(global_tag, order, out=tag_code[n:end])
-        np.take(step, order, out=steps[n:end])
-        np.take(wall, order, out=walls[n:end])
-        np.take(value, order, out=values[n:end])
+        tag_code[n:end] = tag
+        steps[n:end] = step
+        walls[n:end] = wall
+        values[n:end] = value
         n = end
     if n == 0:
         return EMPTY_SCALARS.copy()

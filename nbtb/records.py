@@ -69,10 +69,12 @@ def _valid_headers(b: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarr
     pos = pos[hi == 0]
     if len(pos) == 0:
         return pos, pos
-    rows = stack(b, pos, 8)
-    ok = masked_crc_rows(rows) == _u32(b, pos + 8)
-    pos = pos[ok]
-    return pos, _u32(b, pos).astype(np.int64)
+    # Records of one length share one length CRC: compute it once per distinct length.
+    lengths = _u32(b, pos)
+    distinct, which = np.unique(lengths, return_inverse=True)
+    expected = masked_crc_rows(distinct.astype("<u8").view(np.uint8).reshape(-1, 8))
+    ok = expected[which] == _u32(b, pos + 8)
+    return pos[ok], lengths[ok].astype(np.int64)
 
 
 def stored_crc(rows: np.ndarray) -> np.ndarray:
