@@ -116,11 +116,16 @@ def c_nbtb(logdir, mark):
     sys.path.insert(0, ROOT)
     import nbtb
 
+    # The nbtb code actually measured: its commit, and whether nbtb/ had local edits.
+    git = lambda *a: subprocess.run(["git", "-C", os.path.dirname(nbtb.__file__), *a],
+                                    capture_output=True, text=True).stdout.strip()
+    rev = git("log", "-1", "--format=%h %cI") + (" +local edits" if git(
+        "status", "--porcelain", "--", ".") else "")
     t = time.perf_counter()
     df = nbtb.load(logdir).scalars
     load_s = time.perf_counter() - t
     mark()
-    return df, {"load_s": load_s}
+    return df, {"load_s": load_s, "nbtb_rev": rev}
 
 
 def c_tbparse(logdir, mark):
@@ -423,7 +428,7 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             out[pkg] = None
     try:
-        out["nbtb git"] = subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%h %cI"],
+        out["repo HEAD at the end"] = subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%h %cI"],
                                          capture_output=True, text=True).stdout.strip()
     except OSError:
         pass
@@ -499,6 +504,8 @@ def render(results: list[dict], logdir: str, info: dict, vers: dict) -> str:
                          f"into frame {r['frame_s']:.2f} s (ReadScalars {r['read_s']:.2f} s); "
                          f"peak = server + client; server ru_maxrss "
                          f"{r['server_maxrss_mb']:.0f} MB")
+        elif name == "nbtb":
+            notes.append(f"nbtb {r.get('nbtb_rev')}")
         elif name == "event_accumulator":
             notes.append(f"Reload {r['reload_s']:.1f} s, frame {r['frame_s']:.1f} s")
         elif name == "python_loop":
