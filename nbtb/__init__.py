@@ -6,6 +6,7 @@
 
 from .logdir import DataLossWarning, Logdir, Refresh, load
 from .writer import SummaryWriter
+from .callback import Callback
 
 __version__ = "0.1.0"
 
@@ -27,5 +28,5 @@ def load_ipython_extension(ipython) -> None:
     register(ipython)
 
 
-__all__ = ["load", "Logdir", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
+__all__ = ["load", "Logdir", "Callback", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
            "load_ipython_extension"]

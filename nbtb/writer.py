@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import records
+from . import live, records
 from .proto import event_pb2, plugins_pb2, summary_pb2
 from .tensors import from_numpy
 
@@ -141,7 +141,8 @@ class SummaryWriter:
 
     def flush(self) -> None:
         with self._lock:
-            if self._pending:
+            wrote = bool(self._pending)
+            if wrote:
                 self._file.write(b"".join(self._pending))
                 self._pending.clear()
             if not self._closed:
@@ -149,6 +150,8 @@ class SummaryWriter:
             self._last_flush = time.monotonic()
         for child in list(self._children.values()):
             child.flush()
+        if wrote:
+            live.poke(self.log_dir)  # displayed dashboards of this logdir refresh now
 
     def close(self) -> None:
         if self._closed:

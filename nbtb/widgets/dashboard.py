@@ -21,6 +21,7 @@ import traitlets as t
 
 from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
 from .reduce import needs_reduction, reduce_indices
+from .. import live
 from .reloader import Reloader
 from .smoothing import DEFAULT_SMOOTHING, smooth
 
@@ -130,8 +131,21 @@ class Dashboard(anywidget.AnyWidget):
             return
         if self._reloader is None or not self._reloader.alive:
             self._reloader = Reloader(self, self.reload_interval)
+            live.watch(self)  # a flush in this kernel (nbtb.Callback, SummaryWriter) wakes it
+
+    # -- live: nbtb.live wakes the reload thread when a writer in this kernel flushes ----------
+    def watched_paths(self) -> list[str]:
+        parts = getattr(self._source, "parts", None)  # --logdir_spec: several logdirs
+        loaders = [lg for _, lg in parts] if parts else [self._source]
+        return [str(lg.path) for lg in loaders if hasattr(lg, "path")]
+
+    def wake(self) -> None:
+        reloader = self._reloader
+        if reloader is not None:
+            reloader.wake()
 
     def _stop_reloader(self) -> None:
+        live.unwatch(self)
         reloader = getattr(self, "_reloader", None)  # close() may run from a failed __init__
         if reloader is not None:
             reloader.stop()

@@ -17,23 +17,37 @@ class Reloadable(Protocol):
     def _report_error(self, exc: BaseException) -> None: ...
 
 
-class Reloader:
-    """Calls ``widget.reload_once()`` every ``interval`` seconds until stopped."""
+# A wake-up (a flush in this kernel) reloads at once, but never more often than this: at most
+# ~10 messages a second per dashboard however fast a training loop flushes.
+MIN_GAP = 0.1
 
-    def __init__(self, widget: Reloadable, interval: float) -> None:
+
+class Reloader:
+    """Calls ``widget.reload_once()`` every ``interval`` seconds, or at once when woken, until stopped."""
+
+    def __init__(self, widget: Reloadable, interval: float, min_gap: float = MIN_GAP) -> None:
         if interval <= 0:
             raise ValueError("interval must be > 0 (0 means: do not create a Reloader)")
         self.interval = float(interval)
         self.stopped = threading.Event()
-        self._finalizer = weakref.finalize(widget, self.stopped.set)
+        self.woken = threading.Event()
+        self._finalizer = weakref.finalize(widget, self._end)
         self.thread = threading.Thread(
-            target=_loop, args=(weakref.ref(widget), self.stopped, self.interval),
+            target=_loop, args=(weakref.ref(widget), self.stopped, self.woken, self.interval, min_gap),
             name=f"nbtb-reload-{id(widget):x}", daemon=True,  # never blocks interpreter exit
         )
         self.thread.start()
 
-    def stop(self, wait: float | None = None) -> None:
+    def _end(self) -> None:
         self.stopped.set()
+        self.woken.set()  # so the loop's wait returns now
+
+    def wake(self) -> None:
+        """Reload now (or as soon as MIN_GAP since the last reload has passed)."""
+        self.woken.set()
+
+    def stop(self, wait: float | None = None) -> None:
+        self._end()
         self._finalizer.detach()
         if wait is not None and self.thread is not threading.current_thread():
             self.thread.join(wait)
@@ -43,8 +57,13 @@ class Reloader:
         return self.thread.is_alive()
 
 
-def _loop(ref: weakref.ref, stopped: threading.Event, interval: float) -> None:
-    while not stopped.wait(interval):
+def _loop(ref: weakref.ref, stopped: threading.Event, woken: threading.Event, interval: float,
+          min_gap: float) -> None:
+    while True:
+        woken.wait(interval)
+        woken.clear()
+        if stopped.is_set():
+            return
         widget = ref()
         if widget is None:
             return
@@ -57,3 +76,5 @@ def _loop(ref: weakref.ref, stopped: threading.Event, interval: float) -> None:
                 pass
         finally:
             del widget  # drop the strong reference before sleeping
+        if stopped.wait(min_gap):  # coalesce wake-ups that arrive while reloading
+            return
