@@ -246,6 +246,13 @@ class Logdir:
     def tags(self) -> pd.DataFrame:
         return self._frame("tags")
 
+    def plot(self, tag: Selector = None, run: Selector = None, smoothing: float = 0.0, x: str = "step",
+             **options):
+        """An Altair chart of scalars, one chart per tag, each run in its dashboard colour (nbtb.plot.plot)."""
+        from .plot import plot
+
+        return plot(self, tag=tag, run=run, smoothing=smoothing, x=x, **options)
+
     def scalar_series(self, run: str, tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One series' step, wall_time and value arrays (views into the cached frame)."""
         df = self._frame("scalars")

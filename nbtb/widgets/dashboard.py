@@ -114,7 +114,9 @@ class Dashboard(anywidget.AnyWidget):
         # Reloading starts when the dashboard is first displayed: undisplayed ones cost nothing.
         self._displayed = True
         self._ensure_reloader()
-        return super()._repr_mimebundle_(**kwargs)
+        from .fallback import add_static  # a static picture for viewers without widgets
+
+        return add_static(self, super()._repr_mimebundle_(**kwargs))
 
     def close(self) -> None:
         self._closed = True  # before super().close(): no reloader may start afterwards

@@ -1,0 +1,108 @@
+"""``Logdir.plot`` / nbtb.plot: Altair charts of scalars in the dashboard's colours."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nbtb
+from nbtb.plot import PALETTE, fnv1a, plot, points, run_color, series_points
+from nbtb.widgets.smoothing import smooth
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_palette_and_hash_match_the_front_end():
+    ts = (ROOT / "js" / "colors.ts").read_text()
+    block = ts[ts.index("PALETTE"):ts.index("];")]
+    assert tuple(re.findall(r'"(#[0-9a-fA-F]{6})"', block)) == PALETTE
+    # the vectors js/colors.test.ts checks (published FNV-1a 32-bit values), and UTF-8 bytes
+    assert fnv1a("") == 0x811C9DC5 and fnv1a("a") == 0xE40C292C and fnv1a("foobar") == 0xBF9CF968
+    h = 0x811C9DC5
+    for b in (0xC3, 0xA9):
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    assert fnv1a("é") == h
+    assert run_color("a") == PALETTE[0xE40C292C % len(PALETTE)]
+    assert len({run_color(f"run_{i}") for i in range(240)}) == len(PALETTE)
+
+
+@pytest.fixture(scope="module")
+def logdir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plot") / "logs"
+    rng = np.random.default_rng(0)
+    for run, scale in (("run_a", 1.0), ("run_b", 2.0)):
+        with nbtb.SummaryWriter(str(root / run)) as w:
+            for step in range(20_000):
+                w.add_scalar("loss/train", scale / (step + 1) + rng.random() * 0.01, step)
+                if step % 100 == 0:
+                    w.add_scalar("accuracy/val", 1 - scale / (step + 2), step)
+    return nbtb.load(root)
+
+
+def test_plot_facets_tags_and_colours_runs(logdir):
+    spec = logdir.plot().to_dict()
+    assert spec["facet"]["field"] == "tag" and spec["facet"]["sort"] == ["accuracy/val", "loss/train"]
+    enc = spec["spec"]["layer"][0]["encoding"]
+    assert enc["color"]["scale"]["domain"] == ["run_a", "run_b"]
+    assert enc["color"]["scale"]["range"] == [run_color("run_a"), run_color("run_b")]
+    assert spec["resolve"]["scale"]["y"] == "independent"
+
+
+def test_plot_one_tag_one_run_with_smoothing(logdir):
+    chart = logdir.plot(tag="loss/train", run="run_b", smoothing=0.6)
+    spec = chart.to_dict()
+    assert spec["title"] == "loss/train" and len(spec["layer"]) == 2  # faded raw + smoothed
+    rows = chart.data
+    assert set(rows["run"]) == {"run_b"} and set(rows["tag"]) == {"loss/train"}
+    step, _, value = logdir.scalar_series("run_b", "loss/train")
+    # smoothed over the FULL series, then sampled: equal to TB's smoothing at the kept steps
+    full = smooth(value, 0.6)
+    idx = np.searchsorted(step, rows["step"].to_numpy())
+    np.testing.assert_array_equal(rows["smoothed"].to_numpy(), full[idx])
+    np.testing.assert_array_equal(rows["value"].to_numpy(), value[idx])
+
+
+def test_long_series_are_reduced_per_pixel(logdir):
+    df = points(logdir, tag="loss/train", width=100)
+    per_run = df.groupby("run").size()
+    assert (per_run <= 400).all() and (per_run > 100).all()  # ≤ 4 per column, not 20 000
+    # spikes survive: each run's max and min are kept
+    for run, g in df.groupby("run"):
+        _, _, value = logdir.scalar_series(run, "loss/train")
+        assert g["value"].max() == value.max() and g["value"].min() == value.min()
+    capped = points(logdir, max_points=300)
+    assert len(capped) <= 300
+    assert len(logdir.plot(tag=re.compile("loss")).data) <= 4 * 320 * 2
+
+
+def test_series_points_edge_cases():
+    step = np.arange(10)
+    wall = 1000.0 + step * 2
+    value = np.array([1, 2, np.nan, 4, np.inf, 6, 7, 8, 9, 10], dtype=float)
+    out = series_points(step, wall, value, smoothing=0.5, x="relative")
+    np.testing.assert_array_equal(out["x"], step * 2.0)
+    assert np.isnan(out["smoothed"][2]) and np.isinf(out["smoothed"][4])  # pass through, as TB
+    assert out["value"].size == 10
+    with pytest.raises(ValueError, match="x must be one of"):
+        series_points(step, wall, value, x="epoch")
+
+
+def test_plot_x_axes_and_json_safe(logdir, tmp_path):
+    root = tmp_path / "nan"
+    with nbtb.SummaryWriter(str(root / "r")) as w:
+        for step, v in enumerate([1.0, float("nan"), float("inf"), 0.5]):
+            w.add_scalar("x", v, step)
+    chart = nbtb.load(root).plot(x="wall_time")
+    assert chart.to_dict()["layer"][0]["encoding"]["x"]["type"] == "temporal"
+    chart.to_json()  # inf/nan became null: valid JSON for Vega-Lite
+    assert nbtb.load(root).plot(x="relative").to_dict()["layer"][0]["encoding"]["x"]["title"].startswith("relative")
+
+
+def test_plot_errors(logdir):
+    with pytest.raises(ValueError, match="no scalar series matches.*scalar tags: accuracy/val, loss/train"):
+        logdir.plot(tag="nope")
+    with pytest.raises(ValueError, match="smoothing"):
+        logdir.plot(smoothing=2)
