@@ -13,6 +13,7 @@ import { runColor } from "./colors";
 import { makeMatcher } from "./filter";
 import { type KernelMessage, Requests } from "./protocol";
 import { ScalarsTab } from "./scalars";
+import { histogramTabs } from "./histwire";
 import { clearHostBackground, readTheme, type Theme, watchTheme } from "./theme";
 
 /** Event callbacks get event-specific arguments (msg:custom: content and buffers). */
@@ -214,10 +215,16 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   };
   const scalars = new ScalarsTab(ctx);
   cleanups.push(() => scalars.destroy());
+  // Histograms and Distributions (js/histwire.ts): both read catalog.histograms.
+  const hists = histogramTabs(model, ctx);
+  cleanups.push(() => hists.destroy());
 
   const kindsWithData = () => {
     const c = catalog();
-    return KINDS.filter(([k]) => c[k] && Object.keys(c[k]).length > 0);
+    return KINDS.filter(([k]) => {
+      const byTag = c[k === "distributions" ? "histograms" : k];
+      return byTag && Object.keys(byTag).length > 0;
+    });
   };
   const updateTabs = () => {
     const kinds = kindsWithData();
@@ -233,6 +240,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     );
     if (active === "scalars") {
       if (content.firstChild !== scalars.el) content.replaceChildren(scalars.el);
+    } else if (hists.show(active, content)) {
+      // shown by js/histwire.ts
     } else {
       soon.textContent = `${kinds.find(([k]) => k === active)?.[1] ?? active}: coming soon.`;
       content.replaceChildren(soon);
@@ -274,7 +283,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     if (!msg || typeof msg !== "object") return;
     try {
       if (msg.kind === "scalars_append") scalars.onAppend(msg, buffers ?? []);
-      else requests.handle(msg, buffers ?? []);
+      else if (!hists.handle(msg, buffers ?? [])) requests.handle(msg, buffers ?? []);
     } catch (err) {
       // A malformed message must not take the whole dashboard down.
       console.error("nbtb: bad message from the kernel", err);
@@ -288,6 +297,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     clearHostBackground(el);
     theme = readTheme(root);
     scalars.themeChanged();
+    hists.themeChanged();
   };
   applyTheme();
   // The element may not be in the document yet during render: read again once it is.

@@ -123,3 +123,46 @@ def test_series_from_rows_handles_varying_bucket_counts():
     assert s.offsets.tolist() == [0.0, 1.0, 4.0]
     assert s.count.tolist() == [4.0, 1.0, 2.0, 3.0]
     assert s.slice(1, 2).offsets.tolist() == [0.0, 3.0]
+
+
+@pytest.fixture
+def stub_front_end(tmp_path, monkeypatch):
+    """A stub bundle, so the widget tests do not depend on `npm run build`."""
+    from nbtb.widgets import dashboard as dashboard_mod
+
+    esm = tmp_path / "dashboard.js"
+    esm.write_text("export default { render() {} };")
+    monkeypatch.setattr(dashboard_mod, "ESM_PATH", esm)
+    monkeypatch.setattr(dashboard_mod, "CSS_PATH", tmp_path / "missing.css")
+
+
+def test_dashboard_answers_histograms_requests(stub_front_end):
+    from nbtb.widgets.dashboard import Dashboard
+
+    log = nbtb.load(str(DATA / "tf2_summaries"))
+    dash = Dashboard(log, reload_interval=0, tab="histograms")
+    assert dash.histogram_mode == "offset"
+    assert dash.catalog["histograms"], "the catalog lists histogram tags (the Histograms/Distributions tabs)"
+    sent: list = []
+    dash.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    frame = log.histograms
+    tag = str(frame["tag"].iloc[0])
+    runs = sorted(set(frame.loc[frame["tag"].astype(str) == tag, "run"].astype(str)))
+    dash._on_msg(dash, {"kind": "histograms_request", "request_id": 4, "tag": tag, "runs": [*runs, "nope"]}, [])
+    got = _decode(sent)
+    assert sorted(got) == runs
+    assert sum(len(v[0]) for v in got.values()) == int((frame["tag"].astype(str) == tag).sum())
+    assert all(m["request_id"] == 4 for m, _ in sent)
+
+    sent.clear()  # a failing request still gets a (histograms) reply
+    dash._on_msg(dash, {"kind": "histograms_request", "request_id": 5}, [])
+    assert sent[0][0]["kind"] == "histograms_reply" and sent[0][0]["series"] == []
+    dash.close()
+
+
+def test_show_opens_the_histograms_tab(stub_front_end):
+    dash = nbtb.show(str(DATA / "tf2_summaries"), tab="histograms", reload_interval=0)
+    try:
+        assert dash.tab == "histograms"
+    finally:
+        dash.close()

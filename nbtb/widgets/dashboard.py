@@ -19,6 +19,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from .histograms import histogram_replies, histogram_series
 from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
 from .reduce import needs_reduction, reduce_indices
 from .. import live
@@ -80,6 +81,7 @@ class Dashboard(anywidget.AnyWidget):
     tab = t.Unicode("scalars").tag(sync=True)
     reload_interval = t.Float(5.0, min=0.0).tag(sync=True)
     status = t.Unicode("").tag(sync=True)
+    histogram_mode = t.Enum(["offset", "overlay"], default_value="offset").tag(sync=True)
 
     def __init__(self, source: Any, *, selected_runs: list[str] | None = None,
                  load_warnings: list[str] | None = None, **traits: Any) -> None:
@@ -156,18 +158,21 @@ class Dashboard(anywidget.AnyWidget):
     # -- browser requests -------------------------------------------------------------------
     def _on_msg(self, _widget: Any, content: dict, buffers: list) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
-        if kind not in ("scalars_request", "csv_request"):
+        if kind not in ("scalars_request", "csv_request", "histograms_request"):
             return
         self._displayed = True  # e.g. shown inside a VBox, where _repr_mimebundle_ is not called
         self._ensure_reloader()
         try:
             if kind == "scalars_request":
                 messages = self.scalars_messages(content)
+            elif kind == "histograms_request":
+                messages = self.histograms_messages(content)
             else:
                 messages = [self.csv_message(content)]
         except Exception as exc:  # reply anyway so the browser does not wait forever
             self._report_error(exc)
-            messages = scalars_replies(int(content.get("request_id", 0)), str(content.get("tag", "")), [])
+            reply = histogram_replies if kind == "histograms_request" else scalars_replies
+            messages = reply(int(content.get("request_id", 0)), str(content.get("tag", "")), [])
         for msg, bufs in messages:
             self.send(msg, bufs)
 
@@ -186,6 +191,14 @@ class Dashboard(anywidget.AnyWidget):
                 for run in request.get("runs") or [] if run in have
             ]
         return scalars_replies(int(request.get("request_id", 0)), tag, series)
+
+    def histograms_messages(self, request: dict) -> list:
+        """The ``histograms_reply`` message(s) for a ``histograms_request`` (docs/protocol.md)."""
+        tag = str(request["tag"])
+        with self._lock:
+            frame = getattr(self._source, "histograms", None)
+            series = histogram_series(frame, tag, [str(r) for r in request.get("runs") or []])
+        return histogram_replies(int(request.get("request_id", 0)), tag, series)
 
     def csv_message(self, request: dict) -> tuple:
         tag = str(request["tag"])

@@ -130,7 +130,11 @@ describe("dashboard widget", () => {
     expect(el.querySelector('[data-testid="tab-images"]')).toBeNull();
     (el.querySelector('[data-testid="tab-histograms"]') as HTMLElement).click();
     expect(model.state.tab).toBe("histograms");
-    expect(el.querySelector('[data-testid="coming-soon"]')!.textContent).toContain("coming soon");
+    // the Histograms tab: one card per tag x selected run, its data requested (no IntersectionObserver here)
+    const card = el.querySelector<HTMLElement>('[data-testid="hist-card"]')!;
+    expect([card.dataset.tag, card.dataset.run]).toEqual(["h", "a"]);
+    expect(model.sent.filter((s) => s.kind === "histograms_request").map((s) => [s.tag, s.runs])).toEqual([["h", ["a"]]]);
+    expect(el.querySelector('[data-testid="tab-distributions"]')).not.toBeNull(); // fed by catalog.histograms
   });
 
   it("requests each visible card's data for the selected runs", () => {
