@@ -316,6 +316,9 @@ export class Card {
       });
     }
     this.chart.setRuns(runs);
+    // For tests and benchmarks: what this card last drew (e.g. when a live point was painted).
+    this.el.dataset.points = String(points);
+    this.el.dataset.lastStep = String(Math.max(-Infinity, ...runs.map((r) => r.series.step[r.series.step.length - 1] ?? -Infinity)));
   }
 
   /** New points from a reload. Reduced data cannot be extended locally: refetch it. */

@@ -1,0 +1,112 @@
+"""Live updates in a real JupyterLab + Chromium: cell A shows the dashboard, cell B trains with
+nbtb.Callback for ~4 s, and the points appear in the page while cell B is still running.
+
+The dashboard's reload interval is 30 s, so anything arriving sooner came from the callback's
+flushes waking it (nbtb.live), not from polling.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SCREENSHOTS
+from lab import JupyterLab, cell_output, open_browser, open_notebook, write_notebook
+
+pytestmark = pytest.mark.browser
+STEPS = 80
+
+CELLS = [
+    "%load_ext nbtb",
+    "import nbtb, time\n"
+    "cb = nbtb.Callback({logdir!r} + '/live')\n"
+    "cb.log(0, loss=1.0)\ncb.flush()\n"
+    "nbtb.show({logdir!r}, reload_interval=30)",
+    f"for step in range(1, {STEPS + 1}):\n"
+    "    cb.log(step, loss=1.0 / (step + 1))\n"
+    "    time.sleep(0.05)\n"
+    "cb.flush()",
+]
+
+RUN_CELL = """(i) => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  panel.content.activeCellIndex = i;
+  window.jupyterapp.commands.execute('notebook:run-cell');  // not awaited: returns at once
+  return true;
+}"""
+BUSY = "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status !== 'idle'"
+IDLE = "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'"
+
+
+@pytest.fixture(scope="module")
+def live_page(tmp_path_factory):
+    if not (REPO / "nbtb" / "static" / "dashboard.js").is_file():
+        pytest.skip("front end not built (npm run build)")
+    root = tmp_path_factory.mktemp("live")
+    logdir = root / "logs"
+    logdir.mkdir()
+    write_notebook(root / "live.ipynb", [c.format(logdir=str(logdir)) for c in CELLS])
+    with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-live-test.log") as lab, \
+            open_browser((1400, 1000)) as ctx:
+        page = ctx.new_page()
+        page.set_default_timeout(60_000)
+        open_notebook(page, lab, "live.ipynb")
+        page.evaluate(RUN_CELL, 0)
+        page.wait_for_function(IDLE, timeout=60_000)
+        page.evaluate(RUN_CELL, 1)
+        cell_output(page, 1).locator("[data-theme]").first.wait_for(state="attached", timeout=60_000)
+        page.wait_for_function(IDLE, timeout=60_000)
+        yield page, logdir
+
+
+def _right_edge_step(page, root) -> int | None:
+    over = root.locator('[data-testid="card"][data-tag="loss"] .u-over')
+    box = over.bounding_box()
+    if not box:
+        return None
+    page.mouse.move(box["x"] + box["width"] * 0.999, box["y"] + box["height"] / 2)
+    rows = root.locator('[data-testid="tooltip"]:visible [data-run="live"]')
+    try:
+        rows.first.wait_for(state="attached", timeout=300)
+    except Exception:
+        return None
+    step = rows.first.get_attribute("data-step")
+    page.mouse.move(0, 0)
+    return int(float(step)) if step else None
+
+
+def test_points_arrive_while_the_training_cell_runs(live_page):
+    import nbtb
+
+    page, logdir = live_page
+    out = cell_output(page, 1)
+    root = out.locator('[data-ready="1"]').first
+    root.wait_for(state="attached")
+    root.scroll_into_view_if_needed()
+    assert _right_edge_step(page, root) == 0  # the browser asked for the tag; one point so far
+
+    page.evaluate(RUN_CELL, 2)
+    page.wait_for_function(BUSY, timeout=10_000)
+    seen_while_busy: list[int] = []
+    start = time.monotonic()
+    while page.evaluate(BUSY) and time.monotonic() - start < 60:
+        step = _right_edge_step(page, root)
+        if step is not None and page.evaluate(BUSY):
+            seen_while_busy.append(step)
+    page.wait_for_function(IDLE, timeout=60_000)
+    page.screenshot(path=str(SCREENSHOTS / "live_updates.png"))
+    assert seen_while_busy and max(seen_while_busy) >= 10, (
+        f"points drawn while cell B was running: {seen_while_busy}")
+    assert max(seen_while_busy) < STEPS, "cell B was still running when these were seen"
+
+    final = None
+    for _ in range(40):  # the last flush arrives within the coalescing gap
+        final = _right_edge_step(page, root)
+        if final == STEPS:
+            break
+        page.wait_for_timeout(100)
+    assert final == STEPS
+    frame = nbtb.load(str(logdir)).scalars
+    assert frame["step"].tolist() == list(range(STEPS + 1)), "every point in the file exactly once"
