@@ -13,6 +13,7 @@ import { runColor } from "./colors";
 import { makeMatcher } from "./filter";
 import { type KernelMessage, Requests } from "./protocol";
 import { ScalarsTab } from "./scalars";
+import { mediaTabs } from "./tabs";
 import { histogramTabs } from "./histwire";
 import { clearHostBackground, readTheme, type Theme, watchTheme } from "./theme";
 
@@ -39,6 +40,8 @@ const KINDS: [string, string][] = [
   ["distributions", "Distributions"],
   ["text", "Text"],
   ["audio", "Audio"],
+  ["hparams", "HParams"],
+  ["pr_curves", "PR Curves"],
 ];
 
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -215,6 +218,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   };
   const scalars = new ScalarsTab(ctx);
   cleanups.push(() => scalars.destroy());
+  // Images, Text, Audio, HParams, PR curves (js/tabs.ts): their own requests and messages.
+  const media = mediaTabs(model, ctx.onPaint);
+  cleanups.push(() => media.destroy());
   // Histograms and Distributions (js/histwire.ts): both read catalog.histograms.
   const hists = histogramTabs(model, ctx);
   cleanups.push(() => hists.destroy());
@@ -242,6 +248,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       if (content.firstChild !== scalars.el) content.replaceChildren(scalars.el);
     } else if (hists.show(active, content)) {
       // shown by js/histwire.ts
+    } else if (media.show(active, content)) {
+      // shown by js/tabs.ts
     } else {
       soon.textContent = `${kinds.find(([k]) => k === active)?.[1] ?? active}: coming soon.`;
       content.replaceChildren(soon);
@@ -283,7 +291,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     if (!msg || typeof msg !== "object") return;
     try {
       if (msg.kind === "scalars_append") scalars.onAppend(msg, buffers ?? []);
-      else if (!hists.handle(msg, buffers ?? [])) requests.handle(msg, buffers ?? []);
+      else if (!hists.handle(msg, buffers ?? []) && !media.handle(msg, buffers ?? [])) requests.handle(msg, buffers ?? []);
     } catch (err) {
       // A malformed message must not take the whole dashboard down.
       console.error("nbtb: bad message from the kernel", err);

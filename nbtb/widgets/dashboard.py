@@ -20,6 +20,7 @@ import numpy as np
 import traitlets as t
 
 from .histograms import histogram_replies, histogram_series
+from .media import MEDIA_REQUESTS, media_catalog, media_messages
 from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
 from .reduce import needs_reduction, reduce_indices
 from .. import live
@@ -100,7 +101,7 @@ class Dashboard(anywidget.AnyWidget):
         with self._capture_warnings():
             self._source = _as_source(source)
             runs = list(self._source.runs)
-            catalog = build_catalog(self._source.tags)
+            catalog = {**build_catalog(self._source.tags), **media_catalog(self._source)}
         super().__init__(
             logdir=str(getattr(self._source, "path", source)),
             runs=runs,
@@ -158,13 +159,15 @@ class Dashboard(anywidget.AnyWidget):
     # -- browser requests -------------------------------------------------------------------
     def _on_msg(self, _widget: Any, content: dict, buffers: list) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
-        if kind not in ("scalars_request", "csv_request", "histograms_request"):
+        if kind not in ("scalars_request", "csv_request", "histograms_request", *MEDIA_REQUESTS):
             return
         self._displayed = True  # e.g. shown inside a VBox, where _repr_mimebundle_ is not called
         self._ensure_reloader()
         try:
             if kind == "scalars_request":
                 messages = self.scalars_messages(content)
+            elif kind in MEDIA_REQUESTS:  # images, audio, text, pr_curves, hparams (media.py)
+                messages = media_messages(self, content)
             elif kind == "histograms_request":
                 messages = self.histograms_messages(content)
             else:
@@ -226,7 +229,7 @@ class Dashboard(anywidget.AnyWidget):
                 fresh = [x for x in runs if x in set(r.new_runs) and x not in self.selected_runs]
                 self.selected_runs = [*self.selected_runs, *fresh]
             self.runs = runs
-        self.catalog = build_catalog(self._source.tags)
+        self.catalog = {**build_catalog(self._source.tags), **media_catalog(self._source)}
         reset = {(str(run), str(tag)) for run, tag in r.reset}
         per_tag: dict[str, list[Series]] = {}
         for run, tag in sorted(reset):
