@@ -53,8 +53,9 @@ class RunEvents:
     tag_info: dict[str, TagInfo] = field(default_factory=dict)
     scalars: list[ScalarChunk] = field(default_factory=list)
     points: dict[tuple[int, bool], list[tuple]] = field(default_factory=dict)  # not yet chunked
-    # (seq, payload, file, byte offset) of histogram/image/audio records not decoded yet
-    deferred: list[tuple[int, bytes, str, int]] = field(default_factory=list)
+    # (seq, payload, file, byte offset, kind, tag, step) of histogram/image/audio records not
+    # decoded yet; kind, tag and step (from a peek) let `.tags` count them without decoding
+    deferred: list[tuple[int, bytes, str, int, str, str, int]] = field(default_factory=list)
     rows: dict[str, list[tuple]] = field(default_factory=dict)  # kind -> (tag, step, wall, seq, ...)
     starts: list[tuple[int, int]] = field(default_factory=list)  # (seq, step) of SessionLog.START
     graphs: list[tuple[int, float, bytes]] = field(default_factory=list)
@@ -127,8 +128,9 @@ def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing, sour
     for i in rest.tolist():
         start = int(framing.offsets[i])
         payload = bytes(buf[start : start + int(framing.lengths[i])])
-        if _never_scalar(payload):
-            run.deferred.append((base + i, payload, source, base_offset + start - HEADER))
+        peek = _peek_media(payload)
+        if peek is not None:
+            run.deferred.append((base + i, payload, source, base_offset + start - HEADER, *peek))
             continue
         problem = _decode(run, payload, base + i)
         if problem:
@@ -148,7 +150,7 @@ def _decode(run: RunEvents, payload: bytes, seq: int) -> str | None:
 def decode_deferred(run: RunEvents) -> list[tuple[str, int, str]]:
     """Decode the histogram/image/audio records set aside by `read_records`; (path, offset, problem)."""
     problems = []
-    for seq, payload, source, offset in run.deferred:
+    for seq, payload, source, offset, *_ in run.deferred:
         problem = _decode(run, payload, seq)
         if problem:
             problems.append((source, offset, problem))
@@ -157,18 +159,30 @@ def decode_deferred(run: RunEvents) -> list[tuple[str, int, str]]:
     return problems
 
 
-def _never_scalar(p: bytes) -> bool:
-    """A payload holding exactly one histogram, image or audio value: it cannot touch the scalars,
-    so its protobuf decoding waits until a frame of those kinds is asked for."""
+_MEDIA_KEYS = {0x22: "images", 0x2A: "histograms", 0x32: "audio"}  # Summary.Value image, histo, audio
+
+
+def _peek_media(p: bytes) -> tuple[str, str, int] | None:
+    """(kind, tag, step) when a payload holds exactly one histogram, image or audio value.
+
+    Such a record cannot touch the scalars, so its protobuf decoding waits until a frame of its
+    kind is asked for; `.tags` counts it from this peek alone.
+    """
     try:
-        _, _, pos = single_value(p)
+        _, step_span, pos = single_value(p)
         n = len(p)
-        if pos < n and p[pos] == 0x0A:  # the tag
+        tag = b""
+        if pos < n and p[pos] == 0x0A:
             size, pos = read_varint(p, pos + 1)
-            pos += size
-        return pos < n and p[pos] in (0x22, 0x2A, 0x32)  # image, histo, audio
-    except (NoTemplate, IndexError):
-        return False
+            tag, pos = p[pos : pos + size], pos + size
+        kind = _MEDIA_KEYS.get(p[pos]) if pos < n else None
+        if kind is None or not tag:
+            return None  # (a value named only by node_name goes the slow way)
+        step = read_varint(p, step_span[0])[0] if step_span else 0
+        step = step - (1 << 64) if step >= 1 << 63 else step
+        return kind, tag.decode("utf-8"), step
+    except (NoTemplate, IndexError, UnicodeDecodeError):
+        return None
 
 
 def _add_block(run: RunEvents, block: ScalarBlock, base: int) -> None:

@@ -266,15 +266,50 @@ def _hparams(runs: dict[str, RunEvents], scalars: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _tags(runs: dict[str, RunEvents], frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+DEFERRED_KINDS = ("histograms", "images", "audio")  # may hold records not decoded yet (events.py)
+
+
+def _media_counts(kind: str, runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
+    """Rows per (run, tag) of a kind whose records may still be undecoded: purged, not decoded."""
+    out = []
+    for name, ev in runs.items():
+        rows = [(ev.tag_names[r[0]], r[3], r[1]) for r in ev.rows.get(kind, [])]
+        rows += [(tag, seq, step) for seq, _, _, _, k, tag, step in ev.deferred if k == kind]
+        rows = sorted(r for r in rows if want_tag(r[0]))
+        if not rows:
+            continue
+        names = sorted({r[0] for r in rows})
+        index = {t: i for i, t in enumerate(names)}
+        tag = np.array([index[r[0]] for r in rows], dtype=np.int64)
+        seq = np.array([r[1] for r in rows], dtype=np.int64)
+        step = np.array([r[2] for r in rows], dtype=np.int64)
+        keep = purge_keep(tag, seq, step, _restarts(ev, purge)) if purge else np.ones(len(rows), bool)
+        counts = np.bincount(tag[keep], minlength=len(names))
+        out += [(name, kind, t, int(c)) for t, c in zip(names, counts) if c]
+    return pd.DataFrame(out, columns=["run", "kind", "tag", "count"])
+
+
+def _counts(df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Rows per (run, tag) of a frame, from the categorical codes (no groupby over millions of rows)."""
+    runs, tags = df["run"].cat, df["tag"].cat
+    n_tags = len(tags.categories)
+    key = runs.codes.to_numpy().astype(np.int64) * n_tags + tags.codes.to_numpy()
+    counts = np.bincount(key, minlength=len(runs.categories) * n_tags)
+    nonzero = np.flatnonzero(counts)
+    return pd.DataFrame({"run": runs.categories[nonzero // n_tags].astype(str), "kind": kind,
+                         "tag": tags.categories[nonzero % n_tags].astype(str), "count": counts[nonzero]})
+
+
+def _tags(runs: dict[str, RunEvents], frames: dict[str, pd.DataFrame], purge: bool, want_tag) -> pd.DataFrame:
     parts = []
     for kind in ["scalars", *_ROW_COLUMNS]:
+        if kind in DEFERRED_KINDS:
+            parts.append(_media_counts(kind, runs, purge, want_tag))
+            continue
         df = frames[kind]
         if df.empty:
             continue
-        counts = df.groupby(["run", "tag"], observed=True).size().reset_index(name="count")
-        counts.insert(1, "kind", kind)
-        parts.append(counts.astype({"run": str, "tag": str}))
+        parts.append(_counts(df, kind))
     hp = [(name, "hparams", ev.tag_names[r[0]]) for name, ev in runs.items() for r in ev.rows.get("hparams", [])]
     graphs = [(name, "graphs", "__run_graph__") for name, ev in runs.items() for _ in ev.graphs]
     extra = hp + graphs
@@ -308,5 +343,6 @@ def build_frame(kind: str, runs: dict[str, RunEvents], purge: bool, want_tag, fr
     if kind == "hparams":
         return _hparams(runs, get("scalars"))
     if kind == "tags":
-        return _tags(runs, {k: get(k) for k in ("scalars", *_ROW_COLUMNS)})
+        return _tags(runs, {k: get(k) for k in ("scalars", *_ROW_COLUMNS) if k not in DEFERRED_KINDS},
+                     purge, want_tag)
     raise KeyError(kind)

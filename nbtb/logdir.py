@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import records
 from .events import RunEvents, decode_deferred, read_records
-from .frames import EMPTY_SCALARS, build_frame, scalar_frame_for
+from .frames import DEFERRED_KINDS, EMPTY_SCALARS, build_frame, scalar_frame_for
 from .storage import Storage, storage_for
 
 Selector = Union[None, str, Iterable[str], "re.Pattern[str]"]
@@ -197,7 +197,7 @@ class Logdir:
         with self._lock:
             frame = self._cache.get(kind)
             if frame is None:
-                if kind != "scalars":
+                if kind in DEFERRED_KINDS:
                     self._decode_deferred()
                 runs = {name: self._runs[name].events for name in self.runs}
                 frame = self._cache[kind] = build_frame(kind, runs, self.purge, self._want_tag, self._cache)

@@ -215,3 +215,15 @@ def test_frame_dtypes(torch_logdir):
     h = nbtb.load(torch_logdir).histograms
     assert list(h.columns) == ["run", "tag", "step", "wall_time", "left", "right", "count"]
     assert all(len(a) == len(b) == len(c) for a, b, c in zip(h["left"], h["right"], h["count"]))
+
+
+@pytest.mark.parametrize("name", LOGDIRS)
+def test_tags_counts_equal_the_frames_without_decoding_media(name, request):
+    """`.tags` counts histogram/image/audio records from a peek; the counts equal the decoded frames."""
+    lg = nbtb.load(_logdir(name, request))
+    tags = lg.tags  # first: nothing decoded yet
+    for kind in ("scalars", "histograms", "images", "audio", "text"):
+        frame = getattr(lg, kind)
+        expected = {(str(r), str(t)): n for (r, t), n in frame.groupby(["run", "tag"], observed=True).size().items()}
+        got = {(r, t): c for r, k, t, c in tags[["run", "kind", "tag", "count"]].itertuples(index=False) if k == kind}
+        assert got == expected, kind
