@@ -2,6 +2,8 @@
 
     nbtb ls LOGDIR                       what a logdir holds: runs, kinds, tags, counts, steps, times
     nbtb csv LOGDIR --tag T [--run R]    a tidy table of scalars (run, tag, step, wall_time, value)
+    nbtb export LOGDIR -o report.html    one self-contained HTML file of scalar charts (Vega-Lite,
+                                         libraries inlined; needs vl-convert-python)
 
 Errors are one line on stderr (``nbtb: error: ...``) with exit code 2 for bad input (missing
 logdir, unknown tag, unavailable format) and 1 for anything else; ``NBTB_DEBUG=1`` shows the
@@ -82,6 +84,28 @@ def build_parser() -> argparse.ArgumentParser:
                      help="keep points TensorBoard would discard after a restart")
     csv.add_argument("-q", "--quiet", action="store_true", help="no progress line or summary")
     csv.set_defaults(func=cmd_csv)
+
+    export = sub.add_parser(
+        "export", formatter_class=fmt, help="write one self-contained HTML report of scalar charts",
+        description="Write one HTML file of the logdir's scalar charts (one per tag, a colour per run, "
+                    "as in the dashboard) that opens in any browser with no server and no network: "
+                    "the Vega/Vega-Lite libraries are inlined (taken from vl-convert-python) and the "
+                    "data embedded, downsampled per pixel column and capped by --max-points. The "
+                    "report names the logdir by its last path component only.",
+        epilog="examples:\n  nbtb export runs/ -o report.html\n"
+               "  nbtb export runs/ -o loss.html --tag '^loss/' --run 'lr_0.1' --smoothing 0.6")
+    export.add_argument("logdir", metavar="LOGDIR", help="the logdir (a path or an fsspec URL)")
+    export.add_argument("-o", "--output", metavar="FILE", required=True, help="the HTML file to write")
+    export.add_argument("--tag", metavar="REGEX", help="only scalar tags matching this regex")
+    export.add_argument("--run", metavar="REGEX", help="only runs matching this regex")
+    export.add_argument("--smoothing", type=float, default=0.6, metavar="W",
+                        help="TensorBoard's smoothing weight in [0, 1) (default 0.6; 0 = raw only)")
+    export.add_argument("--x", choices=["step", "relative", "wall_time"], default="step", help="the x axis")
+    export.add_argument("--max-points", type=int, default=20_000, metavar="N",
+                        help="cap on the points embedded over all series (default 20000)")
+    export.add_argument("--columns", type=int, default=3, metavar="N", help="charts per row (default 3)")
+    export.add_argument("-q", "--quiet", action="store_true", help="no progress line or summary")
+    export.set_defaults(func=cmd_export)
     return parser
 
 
@@ -306,6 +330,69 @@ def cmd_csv(args: argparse.Namespace) -> int:
         size = os.path.getsize(out) if os.path.exists(out) else 0
         print(f"nbtb: wrote {len(df)} rows to {out} ({_size(size)})", file=sys.stderr)
     return 0
+
+
+# ---- nbtb export ----------------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    import re
+
+    if importlib.util.find_spec("vl_convert") is None:
+        raise CliError("nbtb export inlines the Vega libraries from vl-convert-python, which is not "
+                       "installed (pip install vl-convert-python)")
+    if not 0.0 <= args.smoothing <= 1.0:
+        raise CliError(f"--smoothing must be in [0, 1], not {args.smoothing}")
+    if args.max_points < 100:
+        raise CliError("--max-points must be at least 100")
+    try:
+        tag = re.compile(args.tag) if args.tag else None
+        run = re.compile(args.run) if args.run else None
+    except re.error as exc:
+        raise CliError(f"bad regex: {exc}") from None
+
+    def work():
+        ld = _load(args.logdir, run=run)
+        return ld, report_html(ld, tag=tag, smoothing=args.smoothing, x=args.x, max_points=args.max_points,
+                               columns=args.columns, name=_basename(args.logdir))
+
+    ld, html = run_with_progress(f"exporting {args.logdir}", work, args.quiet)
+    with open(args.output, "w", encoding="utf-8") as f:
+        f.write(html)
+    if not args.quiet:
+        print(f"nbtb: wrote {args.output} ({_size(os.path.getsize(args.output))})", file=sys.stderr)
+    return 0
+
+
+def report_html(ld: Any, *, tag: Any = None, smoothing: float = 0.6, x: str = "step",
+                max_points: int = 20_000, columns: int = 3, name: str = "logdir") -> str:
+    """One self-contained HTML page: the scalar charts of ``ld`` with Vega, Vega-Lite and
+    vega-embed inlined (no network when opened)."""
+    import io
+    from html import escape
+
+    from .plot import plot, scalar_tags
+
+    if not scalar_tags(ld, tag):
+        raise CliError(f"no scalar series to export in {name}"
+                       + (f" matching --tag {tag.pattern!r}" if tag is not None else ""))
+    try:
+        chart = plot(ld, tag=tag, smoothing=smoothing, x=x, max_points=max_points, columns=columns)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    shown = list(scalar_tags(ld, tag))
+    head = f"nbtb · {name}" if len(shown) > 1 else f"{shown[0]} · nbtb · {name}"
+    chart = chart.properties(title={"text": head, "anchor": "start",
+                                    "subtitle": f"{len(ld.runs)} runs · {len(shown)} scalar tags · "
+                                                f"smoothing {smoothing:g} · {stamp}"})
+    buf = io.StringIO()
+    chart.save(buf, format="html", inline=True, embed_options={"actions": False, "renderer": "svg"},
+               json_kwds={"indent": None, "separators": (",", ":")})  # compact embedded data
+    page = buf.getvalue()
+    return page.replace("<head>", f"<head>\n  <title>nbtb · {escape(name)}</title>", 1)
+
+
+def _basename(path: str) -> str:
+    return os.path.basename(str(path).rstrip("/\\")) or str(path)
 
 
 def _some(names: list[str], n: int = 20) -> str:

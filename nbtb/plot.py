@@ -149,7 +149,7 @@ def plot(source: Any, tag: Selector = None, run: Selector = None, smoothing: flo
         df[column] = df[column].where(np.isfinite(df[column]))
     runs = sorted(df["run"].unique())
     color = alt.Color("run:N", scale=alt.Scale(domain=runs, range=[run_color(r) for r in runs]),
-                      legend=alt.Legend(title="run"))
+                      legend=alt.Legend(title="run", symbolOpacity=1, symbolStrokeWidth=2))
     if x == "wall_time":
         df["x"] = pd.to_datetime(df["wall_time"], unit="s", utc=True)
         x_enc = alt.X("x:T", title="wall time (UTC)")
@@ -157,8 +157,8 @@ def plot(source: Any, tag: Selector = None, run: Selector = None, smoothing: flo
         df["x"] = df["x"] / 3600.0
         x_enc = alt.X("x:Q", title="relative time (hours)")
     else:
-        x_enc = alt.X("x:Q", title="step")
-    df = df.drop(columns=["wall_time"])
+        x_enc = alt.X("step:Q", title="step")
+    df = df.drop(columns=["wall_time"] + (["x"] if x == "step" else []))  # smaller embedded data
     tooltip = [alt.Tooltip("run:N"), alt.Tooltip("step:Q"), alt.Tooltip("value:Q", format=".6g")]
     base = alt.Chart().encode(x=x_enc, color=color, detail="run:N")
     line = base.mark_line(strokeWidth=1.5, clip=True).encode(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -28,6 +29,32 @@ def _command() -> list[str]:
 
 
 NBTB = _command()
+OFFLINE_PROBE = """
+import json, sys
+from playwright.sync_api import sync_playwright
+outside, errors = [], []
+with sync_playwright() as p:
+    browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+    ctx = browser.new_context(offline=True)
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+    ctx.route("**/*", route)
+    page = ctx.new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(sys.argv[1])
+    page.wait_for_selector("#vis svg .mark-line path", timeout=30_000)
+    paths = "#vis svg .mark-line path"
+    out = {"outside": outside, "errors": errors, "text": page.inner_text("#vis"),
+           "lines": page.eval_on_selector_all(paths, "els => els.length"),
+           "strokes": page.eval_on_selector_all(paths, "els => els.map(e => e.getAttribute('stroke'))")}
+    browser.close()
+print(json.dumps(out))
+"""
 
 
 def run(*args: str, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
@@ -154,3 +181,36 @@ def test_pipe_closed_early_is_quiet(logdir):
     out = subprocess.run(["bash", "-c", "set -o pipefail; " + cmd], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert out.stdout.splitlines()[0] == "run,tag,step,wall_time,value" and "Traceback" not in out.stderr
+
+
+def test_export_help_and_missing_logdir(tmp_path):
+    out = run("export", "--help")
+    assert out.returncode == 0 and "--max-points" in out.stdout and "no network" in out.stdout
+    out = run("export", tmp_path / "nope", "-o", tmp_path / "r.html")
+    assert out.returncode == 2 and out.stderr.startswith("nbtb: error:") and "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_export_is_one_file_that_renders_offline(logdir, tmp_path):
+    pytest.importorskip("vl_convert", reason="nbtb export needs vl-convert-python")
+    if not Path("/usr/bin/chromium").is_file():
+        pytest.skip("/usr/bin/chromium missing")
+    target = tmp_path / "report.html"
+    out = run("export", logdir, "-o", target, "--max-points", "1000")
+    assert out.returncode == 0, out.stderr
+    assert f"wrote {target}" in out.stderr and "KB)" in out.stderr
+    html = target.read_text()
+    assert "<script src=" not in html and str(logdir) not in html  # inlined; no absolute path
+    assert len(html) < 3_000_000
+    # In a child process: the browser tests' session-wide Playwright runs an asyncio loop in this one.
+    probe = subprocess.run([sys.executable, "-c", OFFLINE_PROBE, target.as_uri()], capture_output=True,
+                           text=True, timeout=120)
+    assert probe.returncode == 0, probe.stderr
+    seen = json.loads(probe.stdout)
+    outside, errors, text, lines, strokes = (seen[k] for k in ("outside", "errors", "text", "lines", "strokes"))
+    assert not outside and not errors, (outside, errors)
+    assert "loss/train" in text and "accuracy/val" in text and "nbtb · logs" in text
+    assert lines == 2 * 2 * 2  # 2 tags x 2 runs x (faded raw + smoothed)
+    from nbtb.plot import run_color
+
+    assert {run_color("run_a"), run_color("run_b")} <= {s.lower() for s in strokes if s}
