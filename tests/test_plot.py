@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nbtb
-from nbtb.plot import PALETTE, fnv1a, plot, points, run_color, series_points
+from nbtb.plot import PALETTE, fnv1a, plot, points, run_color, series_points, smooth_fast
 from nbtb.widgets.smoothing import smooth
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,10 +58,10 @@ def test_plot_one_tag_one_run_with_smoothing(logdir):
     rows = chart.data
     assert set(rows["run"]) == {"run_b"} and set(rows["tag"]) == {"loss/train"}
     step, _, value = logdir.scalar_series("run_b", "loss/train")
-    # smoothed over the FULL series, then sampled: equal to TB's smoothing at the kept steps
+    # smoothed over the FULL series, then sampled: TB's smoothing at the kept steps
     full = smooth(value, 0.6)
     idx = np.searchsorted(step, rows["step"].to_numpy())
-    np.testing.assert_array_equal(rows["smoothed"].to_numpy(), full[idx])
+    np.testing.assert_allclose(rows["smoothed"].to_numpy(), full[idx], rtol=1e-10)
     np.testing.assert_array_equal(rows["value"].to_numpy(), value[idx])
 
 
@@ -106,3 +106,19 @@ def test_plot_errors(logdir):
         logdir.plot(tag="nope")
     with pytest.raises(ValueError, match="smoothing"):
         logdir.plot(smoothing=2)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 450, 451, 25_000])
+@pytest.mark.parametrize("weight", [0.0, 1e-9, 0.001, 0.3, 0.6, 0.95, 0.999, 0.99999, 1.0, -1.0, 2.0])
+def test_smooth_fast_is_tb_smoothing(n, weight):
+    rng = np.random.default_rng(n)
+    y = rng.normal(size=n) * 10.0 ** rng.uniform(-6, 6) + rng.uniform(-1e3, 1e3)
+    if n > 10:
+        y[[3, 7, n - 1]] = [np.nan, np.inf, -np.inf]
+    want, got = smooth(y, weight), smooth_fast(y, weight)
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
+    np.testing.assert_array_equal(got[~np.isfinite(want)], want[~np.isfinite(want)])  # pass through
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(got[ok], want[ok], rtol=1e-9, atol=1e-12 * np.abs(want[ok]).max(initial=0))
+    const = np.full(n, 3.5)
+    np.testing.assert_array_equal(smooth_fast(const, weight), const)  # a constant series is left alone
