@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, SCREENSHOTS
-from lab import JupyterLab, cell_output, open_browser, open_notebook, write_notebook
+from conftest import SCREENSHOTS
+from lab import JupyterLab, cell_output, open_notebook, write_notebook
 
 pytestmark = pytest.mark.browser
 STEPS = 80
@@ -41,16 +41,14 @@ IDLE = "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kerne
 
 
 @pytest.fixture(scope="module")
-def live_page(tmp_path_factory):
-    if not (REPO / "nbtb" / "static" / "dashboard.js").is_file():
-        pytest.skip("front end not built (npm run build)")
+def live_page(tmp_path_factory, page):
+    """A page of its own in the suite's browser (one Playwright per process), on its own JupyterLab."""
     root = tmp_path_factory.mktemp("live")
     logdir = root / "logs"
     logdir.mkdir()
     write_notebook(root / "live.ipynb", [c.format(logdir=str(logdir)) for c in CELLS])
-    with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-live-test.log") as lab, \
-            open_browser((1400, 1000)) as ctx:
-        page = ctx.new_page()
+    with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-live-test.log") as lab:
+        page = page.context.new_page()
         page.set_default_timeout(60_000)
         open_notebook(page, lab, "live.ipynb")
         page.evaluate(RUN_CELL, 0)
@@ -59,6 +57,7 @@ def live_page(tmp_path_factory):
         cell_output(page, 1).locator("[data-theme]").first.wait_for(state="attached", timeout=60_000)
         page.wait_for_function(IDLE, timeout=60_000)
         yield page, logdir
+        page.close()
 
 
 def _right_edge_step(page, root) -> int | None:
