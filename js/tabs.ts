@@ -86,6 +86,8 @@ export function mediaTabs(model: ModelLike, onPaint: () => void): MediaTabs {
         update(false);
       }
       if (content.firstChild !== tab.el) content.replaceChildren(tab.el);
+      // nbtb.ImageGrid & co. (panels.py): the tab alone, without the side panel and tab bar
+      content.closest(".nbtb")?.classList.toggle("nbtb-panel-only", model.get("panel") === kind);
       if (kind === "hparams") hparams.show();
       return true;
     },

@@ -18,6 +18,10 @@ def __getattr__(name: str):
         from . import widgets
 
         return getattr(widgets, name)
+    if name in ("ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView"):  # one tab alone
+        from .widgets import panels
+
+        return getattr(panels, name)
     raise AttributeError(f"module 'nbtb' has no attribute {name!r}")
 
 

@@ -134,3 +134,20 @@ def test_errors_come_back_in_the_reply():
     assert msg["kind"] == "media_reply" and "boom" in msg["error"] and bufs == []
     [(msg, _)] = media_messages(Broken(), {"kind": "hparams_request", "request_id": 1})
     assert msg["kind"] == "hparams_reply" and msg["rows"] == []
+
+
+def test_panels_open_one_tab_alone(logdir):
+    for name, tab in (("ImageGrid", "images"), ("TextView", "text"), ("AudioView", "audio"),
+                      ("HParamsTable", "hparams"), ("PrCurvesView", "pr_curves")):
+        cls = getattr(nbtb, name)
+        w = cls(str(logdir))
+        try:
+            assert (w.tab, w.panel, w.reload_interval) == (tab, tab, 0)
+            assert "panel" in w.keys
+        finally:
+            w.close()
+    w = nbtb.ImageGrid(nbtb.load(str(logdir)), selected_runs=["a"])
+    try:
+        assert w.selected_runs == ["a"]
+    finally:
+        w.close()

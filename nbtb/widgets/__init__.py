@@ -4,3 +4,7 @@ from .dashboard import Dashboard, FrontEndNotBuiltError
 from .launch import show
 
 __all__ = ["Dashboard", "FrontEndNotBuiltError", "show"]
+
+from .panels import AudioView, HParamsTable, ImageGrid, PrCurvesView, TextView  # noqa: E402
+
+__all__ += ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView"]

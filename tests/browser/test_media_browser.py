@@ -89,7 +89,8 @@ def mpage(media_logdir, page):
     in one process while the session browser is open), on a JupyterLab of its own."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     root = media_logdir.parent
-    write_notebook(root / "media.ipynb", [f"import nbtb\nnbtb.show({str(media_logdir)!r}, reload_interval=0)"])
+    write_notebook(root / "media.ipynb", [f"import nbtb\nnbtb.show({str(media_logdir)!r}, reload_interval=0)",
+                                          f"nbtb.ImageGrid({str(media_logdir)!r}, selected_runs=['alpha'])"])
     with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-media-tests.log") as lab:
         ctx = page.context.browser.new_context(viewport={"width": 1400, "height": 1100})
         pg = ctx.new_page()
@@ -274,3 +275,20 @@ def test_pr_curves(mpage, source):
     canvas.wait_for()
     assert canvas.get_attribute("data-points") == "4"
     mpage.screenshot(path=str(SCREENSHOTS / "pr_curves_tab.png"))
+
+
+def test_image_grid_panel_alone(mpage, source):
+    out = cell_output(mpage, 1)
+    root = out.locator('[data-testid="dashboard"]').first
+    root.wait_for(state="attached")
+    root.scroll_into_view_if_needed()
+    cards = root.locator('[data-testid="image-card"]')
+    cards.first.wait_for()
+    frame = source.images
+    assert cards.count() == frame[frame.run == "alpha"]["tag"].nunique()
+    assert not root.locator(".nbtb-side").is_visible()
+    assert not root.locator(".nbtb-tabs").is_visible()
+    card = root.locator('[data-testid="image-card"][data-tag="samples"]')
+    card.scroll_into_view_if_needed()
+    wait_images(card)
+    mpage.screenshot(path=str(SCREENSHOTS / "image_grid_panel.png"))

@@ -1,0 +1,57 @@
+"""One tab of the dashboard as a widget of its own, for one's own layouts (ipywidgets boxes).
+
+``nbtb.ImageGrid(logdir)`` is an ``nbtb.Dashboard`` opened on the Images tab with the side panel and
+the tab bar hidden (the synced ``panel`` trait): the same lazy binary data plane, run colours and
+theme. ``selected_runs`` and ``tag_filter`` choose what it shows; ``source`` is a logdir path or a
+loaded ``nbtb.Logdir``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import traitlets as t
+
+from .dashboard import Dashboard
+
+
+class _Panel(Dashboard):
+    panel = t.Unicode("").tag(sync=True)
+    _TAB = ""
+
+    def __init__(self, source: Any, **traits: Any) -> None:
+        traits.setdefault("reload_interval", 0)
+        super().__init__(source, tab=self._TAB, panel=self._TAB, **traits)
+
+
+class ImageGrid(_Panel):
+    """The Images tab alone: a card per tag × run with a step slider."""
+
+    _TAB = "images"
+
+
+class TextView(_Panel):
+    """The Text tab alone: sanitized markdown per tag × run with a step slider."""
+
+    _TAB = "text"
+
+
+class AudioView(_Panel):
+    """The Audio tab alone: a player per tag × run with a step slider."""
+
+    _TAB = "audio"
+
+
+class HParamsTable(_Panel):
+    """The HParams table alone; ticking rows sets ``selected_runs``."""
+
+    _TAB = "hparams"
+
+
+class PrCurvesView(_Panel):
+    """The PR curves tab alone."""
+
+    _TAB = "pr_curves"
+
+
+__all__ = ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView"]
