@@ -34,6 +34,8 @@ export interface MediaReply {
   step: number | null;
   items: MediaItem[];
   error?: string;
+  /** The series still ends at the step the browser said it had: nothing was sent. */
+  unchanged?: boolean;
 }
 
 export interface HParamsColumn {
@@ -74,10 +76,19 @@ export class MediaRequests {
     this.nextId = 1 + Math.floor(seed * 2 ** 30) + 2 ** 30;
   }
 
-  media(plugin: MediaPlugin, tag: string, run: string, step: number | null, onReply: MediaHandler): number {
+  media(
+    plugin: MediaPlugin,
+    tag: string,
+    run: string,
+    step: number | null,
+    onReply: MediaHandler,
+    known?: { last: number; count: number },
+  ): number {
     const id = this.nextId++;
     this.pending.set(id, onReply);
-    this.send({ kind: "media_request", request_id: id, plugin, tag, run, step });
+    const msg: Record<string, unknown> = { kind: "media_request", request_id: id, plugin, tag, run, step };
+    if (known) (msg.known_last = known.last), (msg.known_count = known.count);
+    this.send(msg);
     return id;
   }
 
@@ -183,13 +194,23 @@ export class MediaCard {
     if (v && !this.loaded && this.reqId === null) this.request(this.wantStep);
   }
 
-  /** New data may exist (reload): fetch again when visible, keeping the chosen step. */
+  /**
+   * New data may exist (a reload): a visible card asks again, telling the kernel the steps it
+   * has, so an unchanged series costs a few bytes instead of its images. Hidden cards refetch
+   * when they come into view.
+   */
   invalidate(): void {
-    this.loaded = false;
-    if (this.visible) this.request(this.pinned ? this.slider.step : null);
+    if (!this.visible) {
+      this.loaded = false;
+      return;
+    }
+    if (this.reqId !== null) return;
+    const steps = this.slider.steps;
+    const known = this.loaded && steps.length ? { last: steps[steps.length - 1], count: steps.length } : undefined;
+    this.request(this.pinned ? this.slider.step : null, known);
   }
 
-  request(step: number | null): void {
+  request(step: number | null, known?: { last: number; count: number }): void {
     this.ctx.media.cancel(this.reqId);
     this.wantStep = step;
     this.el.dataset.loading = "1";
@@ -197,8 +218,8 @@ export class MediaCard {
       this.reqId = null;
       this.loaded = true;
       this.el.dataset.loading = "0";
-      this.show(reply, buffers);
-    });
+      if (!reply.unchanged) this.show(reply, buffers);
+    }, known);
   }
 
   private show(reply: MediaReply, buffers: Buf[]): void {

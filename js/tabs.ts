@@ -71,9 +71,14 @@ export function mediaTabs(model: ModelLike, onPaint: () => void): MediaTabs {
   };
   const onSel = () => update(false);
   const onCatalog = () => update(true);
+  // Each reload rewrites the status line: visible cards of the open tab check for new steps.
+  const onStatus = () => {
+    if (Number(model.get("reload_interval") ?? 0) > 0) tabs[active]?.refresh();
+  };
   model.on("change:selected_runs", onSel);
   model.on("change:tag_filter", onSel);
   model.on("change:catalog", onCatalog);
+  model.on("change:status", onStatus);
 
   return {
     tabs,
@@ -98,6 +103,7 @@ export function mediaTabs(model: ModelLike, onPaint: () => void): MediaTabs {
       model.off("change:selected_runs", onSel);
       model.off("change:tag_filter", onSel);
       model.off("change:catalog", onCatalog);
+      model.off("change:status", onStatus);
       for (const t of Object.values(tabs)) t.destroy();
       hparams.destroy();
     },

@@ -151,3 +151,10 @@ def test_panels_open_one_tab_alone(logdir):
         assert w.selected_runs == ["a"]
     finally:
         w.close()
+
+
+def test_a_refresh_of_an_unchanged_series_sends_no_bytes(source):
+    header, buffers = media_reply(source, {**req("images", "img/x"), "known_last": 20, "known_count": 3})
+    assert header["unchanged"] is True and buffers == [] and header["items"] == []
+    header, buffers = media_reply(source, {**req("images", "img/x"), "known_last": 10, "known_count": 2})
+    assert "unchanged" not in header and len(buffers) == 1

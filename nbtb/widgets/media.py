@@ -115,6 +115,11 @@ def media_reply(source: Any, request: dict) -> Message:
     header["steps"] = [int(s) for s in steps]
     header["wall_times"] = [float(w) for w in walls]
     header["step"] = chosen
+    known_last, known_count = request.get("known_last"), request.get("known_count")
+    if known_last is not None and known_count is not None and int(steps[-1]) == int(known_last) \
+            and len(steps) == int(known_count):
+        header["unchanged"] = True  # a reload brought nothing new to this series: send no bytes
+        return header, []
     at = sub[steps_all == chosen]
     if "index" in at.columns:
         at = at.sort_values("index", kind="stable")

@@ -58,7 +58,7 @@ describe("markdown", () => {
     const div = document.createElement("div");
     setMarkdown(div, 
       `${EVIL}\n\n<script>globalThis.pwned=1</script>\n\n[x](javascript:globalThis.pwned=1) [y](https://example.org) ` +
-        `<a href="JaVaScRiPt:alert(1)">z</a> <svg onload="x()"></svg> <iframe src="https://e"></iframe> <div style="x" onclick="y">w</div>`,
+        `<a href="JaVaScRiPt:alert(1)">z</a> <svg onload="x()"></svg> <iframe srcdoc="x"></iframe> <div style="x" onclick="y">w</div>`,
     );
     expect(div.innerHTML).not.toMatch(/<script|onerror|onload|onclick|javascript:|<img|<svg|<iframe|style=/i);
     const hrefs = [...div.querySelectorAll("a")].map((a) => a.getAttribute("href"));
@@ -241,6 +241,18 @@ describe("media tabs in the dashboard", () => {
     expect((el.querySelector('[data-testid="lightbox"]') as HTMLElement).hidden).toBe(false);
     (cards[0].querySelector('[data-testid="actual-size"]') as HTMLElement).click();
     expect(cards[0].classList.contains("nbtb-actual-size")).toBe(true);
+  });
+
+  it("after a reload, visible cards ask with the steps they have and keep their images when unchanged", () => {
+    const bytes = new DataView(new Uint8Array([137, 80, 78, 71]).buffer);
+    for (const r of media()) reply(r, [{ index: 0, width: 4, height: 3, mime: "image/png" }], [bytes]);
+    model.state.reload_interval = 5;
+    const n = media().length;
+    model.set("status", "reloaded 12:00:00");
+    const again = media().slice(n);
+    expect(again.map((r) => [r.run, r.known_last, r.known_count])).toEqual([["a", 5, 2], [`b${EVIL}`, 5, 2]]);
+    model.emit("msg:custom", { kind: "media_reply", request_id: again[0].request_id, unchanged: true, steps: [0, 5], step: 5, items: [] }, []);
+    expect(el.querySelectorAll('[data-testid="image-card"]')[0].querySelectorAll("img").length).toBe(1);
   });
 
   it("renders text as sanitized markdown", () => {
