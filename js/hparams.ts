@@ -51,6 +51,74 @@ export function filterRows(rows: Row[], pattern: string): Row[] {
   return rows.filter((r) => m([r.run, ...r.values.map(formatValue)].join(" ")));
 }
 
+export interface PcAxis {
+  name: string;
+  x: number;
+  /** numeric: [min, max]; categorical: the categories in order. */
+  numeric: boolean;
+  min: number;
+  max: number;
+  categories: string[];
+}
+
+/**
+ * Parallel coordinates layout: an axis per column, evenly spaced; numbers scaled min..max
+ * (bottom..top), other values as evenly spaced categories. Each row becomes a polyline; a
+ * missing value breaks it (null point).
+ */
+export function pcLayout(
+  columns: { name: string }[],
+  rows: Row[],
+  width: number,
+  height: number,
+  pad = 24,
+): { axes: PcAxis[]; lines: { run: string; points: ([number, number] | null)[] }[] } {
+  const n = columns.length;
+  const axes: PcAxis[] = columns.map((c, i) => {
+    const vals = rows.map((r) => r.values[i]).filter((v) => v !== null && v !== undefined);
+    const numeric = vals.length > 0 && vals.every((v) => typeof v === "number" && Number.isFinite(v));
+    const nums = numeric ? (vals as number[]) : [];
+    const categories = numeric ? [] : [...new Set(vals.map(formatValue))].sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+    return {
+      name: c.name,
+      x: n <= 1 ? width / 2 : pad + (i * (width - 2 * pad)) / (n - 1),
+      numeric,
+      min: numeric ? Math.min(...nums) : 0,
+      max: numeric ? Math.max(...nums) : 0,
+      categories,
+    };
+  });
+  const y = (a: PcAxis, v: Value): number | null => {
+    if (v === null || v === undefined) return null;
+    let f: number;
+    if (a.numeric) {
+      if (typeof v !== "number" || !Number.isFinite(v)) return null;
+      f = a.max > a.min ? (v - a.min) / (a.max - a.min) : 0.5;
+    } else {
+      const k = a.categories.indexOf(formatValue(v));
+      if (k < 0) return null;
+      f = a.categories.length > 1 ? k / (a.categories.length - 1) : 0.5;
+    }
+    return height - pad - f * (height - 2 * pad);
+  };
+  const lines = rows.map((r) => ({
+    run: r.run,
+    points: axes.map((a, i) => {
+      const yy = y(a, r.values[i]);
+      return yy === null ? null : ([a.x, yy] as [number, number]);
+    }),
+  }));
+  return { axes, lines };
+}
+
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  return e;
+}
+
 export class HParamsTab {
   readonly el: HTMLDivElement;
   private table: HTMLTableElement;
@@ -62,6 +130,7 @@ export class HParamsTab {
   private sortDir = 1;
   private selected = new Set<string>();
   private stale = true;
+  private pc: HTMLDivElement;
 
   constructor(
     private requests: MediaRequests,
@@ -80,7 +149,9 @@ export class HParamsTab {
     this.table.dataset.testid = "hparams-table";
     const scroll = el("div", "nbtb-hparams-scroll");
     scroll.append(this.table);
-    this.el.append(el("div", "nbtb-media-toolbar"), this.note, scroll);
+    this.pc = el("div", "nbtb-hparams-pc");
+    this.pc.dataset.testid = "hparams-parallel";
+    this.el.append(el("div", "nbtb-media-toolbar"), this.note, this.pc, scroll);
     (this.el.firstChild as HTMLElement).append(this.filter);
   }
 
@@ -167,6 +238,51 @@ export class HParamsTab {
       tbody.append(tr);
     }
     this.table.replaceChildren(thead, tbody);
+    this.drawParallel(cols, rows);
+  }
+
+  /** Parallel coordinates of the shown rows; a line's click toggles its run. */
+  private drawParallel(cols: { name: string }[], rows: Row[]): void {
+    if (cols.length === 0 || rows.length === 0) {
+      this.pc.replaceChildren();
+      return;
+    }
+    const W = Math.max(320, Math.min(1100, 150 * cols.length));
+    const H = 220;
+    const { axes, lines } = pcLayout(cols, rows, W, H, 28);
+    // room on the right for the last axis' tick labels
+    const root = svg("svg", { width: W + 60, height: H, viewBox: `0 0 ${W + 60} ${H}`, class: "nbtb-pc-svg" });
+    for (const a of axes) {
+      root.append(svg("line", { x1: a.x, x2: a.x, y1: 28, y2: H - 28, class: "nbtb-pc-axis" }));
+      const label = svg("text", { x: a.x, y: 14, "text-anchor": "middle", class: "nbtb-pc-label" });
+      label.textContent = a.name;
+      const lo = svg("text", { x: a.x + 3, y: H - 14, class: "nbtb-pc-tick" });
+      const hi = svg("text", { x: a.x + 3, y: 40, class: "nbtb-pc-tick" });
+      lo.textContent = a.numeric ? formatValue(a.min) : (a.categories[0] ?? "");
+      hi.textContent = a.numeric ? formatValue(a.max) : (a.categories.at(-1) ?? "");
+      root.append(label, lo, hi);
+    }
+    for (const line of lines) {
+      const segs: string[] = [];
+      let pen = false;
+      for (const p of line.points) {
+        if (!p) {
+          pen = false;
+          continue;
+        }
+        segs.push(`${pen ? "L" : "M"}${p[0].toFixed(1)},${p[1].toFixed(1)}`);
+        pen = true;
+      }
+      const on = this.selected.has(line.run);
+      const path = svg("path", { d: segs.join(" "), class: `nbtb-pc-line${on ? "" : " nbtb-pc-off"}`, stroke: runColor(line.run) });
+      path.dataset.run = line.run;
+      const title = svg("title", {});
+      title.textContent = line.run;
+      path.append(title);
+      path.addEventListener("click", () => this.setSelected([line.run], !on));
+      root.append(path);
+    }
+    this.pc.replaceChildren(root);
   }
 
   destroy(): void {

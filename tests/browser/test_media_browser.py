@@ -233,6 +233,9 @@ def test_hparams_table_equals_the_frame_and_selects_runs(mpage, source):
                 assert text == want
             else:
                 assert float(text) == float(want), (run, col)
+    paths = root.locator('[data-testid="hparams-parallel"] path')
+    assert sorted(paths.nth(i).get_attribute("data-run") for i in range(paths.count())) == sorted(frame.index)
+    mpage.screenshot(path=str(SCREENSHOTS / "hparams_tab.png"))
     # sort by lr ascending
     table.locator('th[data-column="lr"]').click()
     order = [rows.nth(i).get_attribute("data-run") for i in range(rows.count())]
@@ -240,7 +243,6 @@ def test_hparams_table_equals_the_frame_and_selects_runs(mpage, source):
     # filter
     root.locator('[data-testid="hparams-filter"]').fill("sgd")
     assert rows.count() == 1
-    mpage.screenshot(path=str(SCREENSHOTS / "hparams_tab.png"))
     run = rows.first.get_attribute("data-run")
     rows.first.locator("input").uncheck()
     panel = root.locator(f'[data-testid="run-row"][data-run="{run}"] input')
@@ -288,6 +290,7 @@ def test_image_grid_panel_alone(mpage, source):
     assert cards.count() == frame[frame.run == "alpha"]["tag"].nunique()
     assert not root.locator(".nbtb-side").is_visible()
     assert not root.locator(".nbtb-tabs").is_visible()
+    assert root.locator(".nbtb-main").bounding_box()["width"] > 0.9 * root.bounding_box()["width"]
     card = root.locator('[data-testid="image-card"][data-tag="samples"]')
     card.scroll_into_view_if_needed()
     wait_images(card)

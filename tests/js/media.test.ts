@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import widget, { type Model } from "../../js/dashboard";
-import { compareValues, filterRows, sortRows } from "../../js/hparams";
+import { compareValues, filterRows, pcLayout, sortRows } from "../../js/hparams";
 import { imageFilter } from "../../js/images";
 import { cleanTree, setMarkdown } from "../../js/markdown";
 import { decodeText, MediaRequests, type MediaReply, toBytes } from "../../js/media";
@@ -149,6 +149,19 @@ describe("hparams table math", () => {
     expect(sortRows(rows, -1, -1).map((r) => r.run)).toEqual(["c", "b", "a"]);
     expect(compareValues("x2", "x10")).toBeLessThan(0);
   });
+  it("lays out parallel coordinates: numbers min..max, categories spaced, missing values break lines", () => {
+    const { axes, lines } = pcLayout([{ name: "lr" }, { name: "opt" }, { name: "acc" }], rows, 300, 100, 0);
+    expect(axes.map((a) => [a.x, a.numeric])).toEqual([[0, true], [150, false], [300, true]]);
+    expect(axes[1].categories).toEqual(["adam", "sgd"]);
+    expect(axes[0].min).toBe(0.01);
+    const c = lines.find((l) => l.run === "c")!;
+    expect(c.points).toEqual([[0, 0], [150, 100], [300, 0]]);
+    const a = lines.find((l) => l.run === "a")!;
+    expect(a.points[0]).toEqual([0, 100]);
+    expect(a.points[1]).toEqual([150, 0]);
+    expect(a.points[2]).toBeNull();
+  });
+
   it("filters on run and values", () => {
     expect(filterRows(rows, "sgd").map((r) => r.run)).toEqual(["a"]);
     expect(filterRows(rows, "").length).toBe(3);
