@@ -65,12 +65,15 @@ class PrRenderer implements Renderer {
     g.globalAlpha = 1;
     g.font = "10px sans-serif";
     for (const t of [0, 0.5, 1]) {
-      g.fillText(String(t), pad + t * (W - 2 * pad) - 4, H - pad + 12);
-      g.fillText(String(t), 4, H - pad - t * (H - 2 * pad) + 3);
+      g.textAlign = "center";
+      g.fillText(String(t), pad + t * (W - 2 * pad), H - pad + 12);
+      g.textAlign = "right";
+      g.fillText(String(t), pad - 3, H - pad - t * (H - 2 * pad) + 3);
     }
-    g.fillText("recall", W / 2 - 14, H - 4);
+    g.textAlign = "center";
+    g.fillText("recall", W / 2, H - 4);
     g.save();
-    g.translate(10, H / 2 + 20);
+    g.translate(8, H / 2);
     g.rotate(-Math.PI / 2);
     g.fillText("precision", 0, 0);
     g.restore();
