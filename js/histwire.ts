@@ -85,6 +85,8 @@ export function histogramTabs(model: ModelLike, base: { theme(): Theme; onPaint(
         update(false);
       }
       if (content.firstChild !== tab.el) content.replaceChildren(tab.el);
+      // nbtb.HistogramView / DistributionView (panels.py): the tab alone, no side panel or tab bar
+      content.closest(".nbtb")?.classList.toggle("nbtb-panel-only", model.get("panel") === kind);
       return true;
     },
     handle(msg, buffers) {

@@ -18,7 +18,8 @@ def __getattr__(name: str):
         from . import widgets
 
         return getattr(widgets, name)
-    if name in ("ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView"):  # one tab alone
+    if name in ("ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView",
+                "HistogramView", "DistributionView"):  # one tab alone
         from .widgets import panels
 
         return getattr(panels, name)

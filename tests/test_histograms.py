@@ -166,3 +166,13 @@ def test_show_opens_the_histograms_tab(stub_front_end):
         assert dash.tab == "histograms"
     finally:
         dash.close()
+
+
+def test_histogram_and_distribution_views_are_the_tabs_alone(stub_front_end):
+    for name, tab in (("HistogramView", "histograms"), ("DistributionView", "distributions")):
+        w = getattr(nbtb, name)(str(DATA / "tf2_summaries"), histogram_mode="overlay")
+        try:
+            assert (w.tab, w.panel, w.histogram_mode, w.reload_interval) == (tab, tab, "overlay", 0)
+            assert w.catalog["histograms"]
+        finally:
+            w.close()

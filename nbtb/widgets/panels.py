@@ -54,4 +54,17 @@ class PrCurvesView(_Panel):
     _TAB = "pr_curves"
 
 
-__all__ = ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView"]
+class HistogramView(_Panel):
+    """The Histograms tab alone: a ridgeline per tag × run (``histogram_mode="overlay"`` to overlay)."""
+
+    _TAB = "histograms"
+
+
+class DistributionView(_Panel):
+    """The Distributions tab alone: TensorBoard's percentile bands per tag × run."""
+
+    _TAB = "distributions"
+
+
+__all__ = ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView", "HistogramView",
+           "DistributionView"]

@@ -23,6 +23,7 @@ STEPS = 12
 CELLS = [
     "import nbtb\nnbtb.show({logdir!r}, tab='histograms', reload_interval=0)",
     "nbtb.show({logdir!r}, tab='distributions', reload_interval=0)",
+    "nbtb.HistogramView({logdir!r}, selected_runs=['tf2'], histogram_mode='overlay')",
 ]
 
 
@@ -179,3 +180,18 @@ def test_histograms_dark_theme(hpage):
         _ready(hpage, 1).screenshot(path=str(SCREENSHOTS / "distributions-dark.png"))
     finally:
         execute_command(hpage, "apputils:change-theme", {"theme": "JupyterLab Light"})
+
+
+def test_histogram_view_is_the_tab_alone(hpage, hist_frame):
+    out = _ready(hpage, 2)
+    root = out.locator('[data-testid="dashboard"]')
+    assert "nbtb-panel-only" in (root.get_attribute("class") or "")
+    assert not out.locator('[data-testid="run-filter"]').is_visible()
+    cards = out.locator('[data-testid="hist-card"]')
+    want = {k: n for k, n in _groups(hist_frame).items() if k[1] == "tf2"}
+    assert cards.count() == len(want)
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        assert card.get_attribute("data-mode") == "overlay"
+        assert _drawn(card) == want[(card.get_attribute("data-tag"), card.get_attribute("data-run"))]
+    out.screenshot(path=str(SCREENSHOTS / "histogram-view.png"))
