@@ -9,6 +9,7 @@ import "./media.css";
 import { runColor } from "./colors";
 import { makeMatcher } from "./filter";
 import { StepSlider } from "./slider";
+import { collapsibleSection } from "./section";
 
 export type MediaPlugin = "images" | "audio" | "text" | "pr_curves";
 
@@ -338,30 +339,10 @@ export class MediaTab {
 
   private section(tag: string): HTMLElement {
     let s = this.sections.get(tag);
-    if (s) return s;
-    s = el("section", "nbtb-section");
-    s.dataset.testid = "section";
-    s.dataset.group = tag;
-    const head = el("button", "nbtb-section-head");
-    head.type = "button";
-    const count = el("span", "nbtb-section-count");
-    head.append(el("span", "nbtb-caret"), el("span", "nbtb-section-name", tag), count);
-    const grid = el("div", "nbtb-grid");
-    const sec = s;
-    const setCollapsed = (c: boolean) => {
-      sec.classList.toggle("nbtb-collapsed", c);
-      head.setAttribute("aria-expanded", String(!c));
-      grid.hidden = c;
-    };
-    head.addEventListener("click", () => {
-      const c = !this.collapsed.has(tag);
-      if (c) this.collapsed.add(tag);
-      else this.collapsed.delete(tag);
-      setCollapsed(c);
-    });
-    setCollapsed(this.collapsed.has(tag));
-    s.append(head, grid);
-    this.sections.set(tag, s);
+    if (!s) {
+      s = collapsibleSection(tag, this.collapsed);
+      this.sections.set(tag, s);
+    }
     return s;
   }
 

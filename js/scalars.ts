@@ -6,6 +6,7 @@
 import { Card, type CardContext } from "./card";
 import { groupTags, makeMatcher } from "./filter";
 import type { ScalarsAppend } from "./protocol";
+import { collapsibleSection } from "./section";
 
 export interface ScalarsState {
   /** catalog.scalars: tag -> runs that have it. */
@@ -95,39 +96,10 @@ export class ScalarsTab {
 
   private section(group: string): HTMLElement {
     let s = this.sections.get(group);
-    if (s) return s;
-    s = document.createElement("section");
-    s.className = "nbtb-section";
-    s.dataset.testid = "section";
-    s.dataset.group = group;
-    const head = document.createElement("button");
-    head.type = "button";
-    head.className = "nbtb-section-head";
-    const caret = document.createElement("span");
-    caret.className = "nbtb-caret";
-    const name = document.createElement("span");
-    name.className = "nbtb-section-name";
-    name.textContent = group;
-    const count = document.createElement("span");
-    count.className = "nbtb-section-count";
-    head.append(caret, name, count);
-    const grid = document.createElement("div");
-    grid.className = "nbtb-grid";
-    const sec = s;
-    const setCollapsed = (c: boolean) => {
-      sec.classList.toggle("nbtb-collapsed", c);
-      head.setAttribute("aria-expanded", String(!c));
-      grid.hidden = c;
-    };
-    head.addEventListener("click", () => {
-      const c = !this.collapsed.has(group);
-      if (c) this.collapsed.add(group);
-      else this.collapsed.delete(group);
-      setCollapsed(c);
-    });
-    setCollapsed(this.collapsed.has(group));
-    s.append(head, grid);
-    this.sections.set(group, s);
+    if (!s) {
+      s = collapsibleSection(group, this.collapsed);
+      this.sections.set(group, s);
+    }
     return s;
   }
 
