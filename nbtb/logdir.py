@@ -30,7 +30,8 @@ class DataLossWarning(UserWarning):
     """An event file held damaged or foreign bytes; the intact records around them were read."""
 
 
-def _matcher(selector: Selector):
+def matcher(selector: Selector):
+    """A predicate on names: None = all, a str = that name, a list = those names, a regex = search."""
     if selector is None:
         return lambda name: True
     if isinstance(selector, re.Pattern):
@@ -84,8 +85,8 @@ class Logdir:
         self._storage: Storage = storage_for(self.path, **(storage_options or {}))
         if not self._storage.exists(self.path):
             raise FileNotFoundError(f"logdir not found: {self.path}")
-        self._want_run = _matcher(run)
-        self._want_tag = _matcher(tag)
+        self._want_run = matcher(run)
+        self._want_tag = matcher(tag)
         self._runs: dict[str, _Run] = {}
         self._cache: dict[str, pd.DataFrame] = {}
         self._series_index: tuple[pd.DataFrame, dict] | None = None

@@ -17,9 +17,10 @@ from typing import Any, Iterable, Union
 import numpy as np
 import pandas as pd
 
+from .logdir import Selector, matcher
+from .widgets.smoothing import smooth_fast
 from .widgets.reduce import needs_reduction, reduce_indices
 
-Selector = Union[None, str, Iterable[str], "re.Pattern[str]"]
 
 # js/colors.ts, in the same order: a run's colour is PALETTE[fnv1a(run) % len(PALETTE)].
 PALETTE: tuple[str, ...] = (
@@ -46,73 +47,18 @@ def run_color(run: str) -> str:
     return PALETTE[fnv1a(run) % len(PALETTE)]
 
 
-def _matcher(selector: Selector):
-    if selector is None:
-        return lambda name: True
-    if isinstance(selector, re.Pattern):
-        return lambda name: selector.search(name) is not None
-    if isinstance(selector, str):
-        return lambda name: name == selector
-    wanted = set(selector)
-    return lambda name: name in wanted
-
-
 def scalar_tags(source: Any, tag: Selector = None, run: Selector = None) -> dict[str, list[str]]:
     """``{tag: [run, ...]}`` of the scalar series ``source`` holds that the selectors keep, sorted."""
     tags = source.tags
     out: dict[str, list[str]] = {}
     if tags is None or not len(tags):
         return out
-    want_tag, want_run = _matcher(tag), _matcher(run)
+    want_tag, want_run = matcher(tag), matcher(run)
     scalars = tags[tags["kind"].astype(str) == "scalars"]
     for t, r in zip(scalars["tag"].astype(str), scalars["run"].astype(str)):
         if want_tag(t) and want_run(r):
             out.setdefault(t, []).append(r)
     return {t: sorted(set(rs)) for t, rs in sorted(out.items())}
-
-
-def smooth_fast(values: np.ndarray, weight: float) -> np.ndarray:
-    """TensorBoard's smoothing (``widgets.smoothing.smooth``, same rules) vectorised in blocks.
-
-    ``smooth`` runs TB's recurrence point by point, which is exact but costs ~0.3 µs a point:
-    a second for a few million points, too slow for a picture drawn at every display. Here the
-    recurrence is solved in closed form within blocks short enough that ``w**-B`` stays below
-    1e100, and carried from block to block; the result equals ``smooth`` to ~1e-12 relative.
-    """
-    y = np.asarray(values, dtype=np.float64)
-    out = y.copy()
-    if y.size == 0:
-        return out
-    w = min(max(float(weight), 0.0), 1.0)
-    if np.all(y == y[0]):
-        return out
-    finite = np.isfinite(y)
-    ys = y[finite]
-    n = ys.size
-    if n == 0:
-        return out
-    if w == 0.0:  # last = v, divisor 1: the series itself
-        return out
-    if w == 1.0:  # last stays 0 and the divisor is 1, as in TB
-        out[finite] = 0.0
-        return out
-    block = int(max(1, min(n, 100.0 / -math.log10(w))))
-    pad = (-n) % block
-    v = np.concatenate([ys, np.zeros(pad)]).reshape(-1, block)
-    j = np.arange(block, dtype=np.float64)
-    # last_j = w**(j+1) * carry + (1-w) * sum_{i<=j} w**(j-i) v_i, with carry the previous block's end
-    within = (1.0 - w) * np.power(w, j) * np.cumsum(v * np.power(w, -j), axis=1)
-    decay = w ** block
-    carries = np.empty(v.shape[0])
-    carry = 0.0
-    for k, end in enumerate(within[:, -1].tolist()):
-        carries[k] = carry
-        carry = carry * decay + end
-    w_j1 = np.power(w, j + 1.0)
-    last = within + carries[:, None] * w_j1
-    w_n = (np.power(decay, np.arange(v.shape[0], dtype=np.float64))[:, None] * w_j1).ravel()[:n]  # w**(1..n)
-    out[finite] = last.ravel()[:n] / (1.0 - w_n)
-    return out
 
 
 def series_points(step: np.ndarray, wall: np.ndarray, value: np.ndarray, *, smoothing: float = 0.0,

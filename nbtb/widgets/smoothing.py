@@ -9,6 +9,7 @@ Both sides must therefore compute the same numbers: this is a line-by-line port 
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -25,16 +26,8 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     - otherwise ``last = w*last + (1-w)*y; n += 1; y' = last / (1 - w**n)`` (divisor 1 when w = 1),
       which leaves the first finite point unchanged.
     """
-    y = np.asarray(values, dtype=np.float64)
-    out = y.copy()
-    if y.size == 0:
-        return out
-    w = min(max(float(weight), 0.0), 1.0)
-    if np.all(y == y[0]):
-        return out
-    finite = np.isfinite(y)
-    ys = y[finite]
-    if ys.size == 0:
+    out, w, finite, ys = _prepare(values, weight)
+    if ys is None:
         return out
     # The recurrence is inherently sequential; accumulate() runs the loop in C and performs the
     # very same float operations, in the same order, as TB's JavaScript (no re-association).
@@ -47,4 +40,53 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     if w != 1.0:
         ema = ema / (1.0 - np.power(w, np.arange(1, ys.size + 1, dtype=np.float64)))
     out[finite] = ema
+    return out
+
+
+def _prepare(values: np.ndarray, weight: float):
+    """(output copy, clamped weight, finite mask, finite values), or finite values None when TB's
+    rules leave the series as it is (empty, all equal, nothing finite)."""
+    y = np.asarray(values, dtype=np.float64)
+    out = y.copy()
+    w = min(max(float(weight), 0.0), 1.0)
+    if y.size == 0 or np.all(y == y[0]):
+        return out, w, None, None
+    finite = np.isfinite(y)
+    ys = y[finite]
+    return out, w, finite, (ys if ys.size else None)
+
+
+def smooth_fast(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing (``smooth``, same rules) vectorised in blocks.
+
+    ``smooth`` runs TB's recurrence point by point, which is exact but costs ~0.3 µs a point:
+    a second for a few million points, too slow for a picture drawn at every display. Here the
+    recurrence is solved in closed form within blocks short enough that ``w**-B`` stays below
+    1e100, and carried from block to block; the result equals ``smooth`` to ~1e-12 relative.
+    """
+    out, w, finite, ys = _prepare(values, weight)
+    if ys is None:
+        return out
+    n = ys.size
+    if w == 0.0:  # last = v, divisor 1: the series itself
+        return out
+    if w == 1.0:  # last stays 0 and the divisor is 1, as in TB
+        out[finite] = 0.0
+        return out
+    block = int(max(1, min(n, 100.0 / -math.log10(w))))
+    pad = (-n) % block
+    v = np.concatenate([ys, np.zeros(pad)]).reshape(-1, block)
+    j = np.arange(block, dtype=np.float64)
+    # last_j = w**(j+1) * carry + (1-w) * sum_{i<=j} w**(j-i) v_i, with carry the previous block's end
+    within = (1.0 - w) * np.power(w, j) * np.cumsum(v * np.power(w, -j), axis=1)
+    decay = w ** block
+    carries = np.empty(v.shape[0])
+    carry = 0.0
+    for k, end in enumerate(within[:, -1].tolist()):
+        carries[k] = carry
+        carry = carry * decay + end
+    w_j1 = np.power(w, j + 1.0)
+    last = within + carries[:, None] * w_j1
+    w_n = (np.power(decay, np.arange(v.shape[0], dtype=np.float64))[:, None] * w_j1).ravel()[:n]  # w**(1..n)
+    out[finite] = last.ravel()[:n] / (1.0 - w_n)
     return out

@@ -7,7 +7,7 @@ Every test inspects the notebook the session fixture ran (conftest.py): cell 1 i
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Error as PlaywrightError
 from conftest import (
     LONG_STEPS, LONG_TAG, MAGIC_CELL, RELOAD_CELL, RUNS, SCREENSHOTS, SHOW_CELL, STEPS, TAGS,
     _writer, dashboard, value_of,
@@ -40,15 +40,17 @@ def hover_plot(page, root, c, fx: float = 0.5) -> list[dict]:
     rows = root.locator('[data-testid="tooltip"]:visible [data-run]')
     for _ in range(5):
         page.mouse.move(0, 0)
-        over.scroll_into_view_if_needed()
-        box = over.bounding_box()
-        assert box and box["width"] > 50, "the plot has a size"
-        # Locator.hover scrolls, waits for the plot to be hit-testable, then moves the mouse
-        over.hover(position={"x": box["width"] * fx, "y": box["height"] * 0.5})
         try:
+            # A reload may re-render the card between these calls (the locator then finds the new
+            # one on the next try), so a detached element is retried like a missing tooltip.
+            over.scroll_into_view_if_needed()
+            box = over.bounding_box()
+            assert box and box["width"] > 50, "the plot has a size"
+            # Locator.hover scrolls, waits for the plot to be hit-testable, then moves the mouse
+            over.hover(position={"x": box["width"] * fx, "y": box["height"] * 0.5})
             rows.first.wait_for(state="attached", timeout=5_000)
             break
-        except PlaywrightTimeoutError:
+        except PlaywrightError:
             continue
     return [{k: rows.nth(i).get_attribute(f"data-{k}") for k in ("run", "raw", "smoothed", "step")}
             for i in range(rows.count())]
