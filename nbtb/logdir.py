@@ -21,7 +21,7 @@ import pandas as pd
 from . import records
 from .events import RunEvents, decode_deferred, read_records
 from .frames import DEFERRED_KINDS, EMPTY_SCALARS, build_frame, scalar_frame_for
-from .storage import Storage, storage_for
+from .storage import LocalStorage, Storage, storage_for
 
 Selector = Union[None, str, Iterable[str], "re.Pattern[str]"]
 
@@ -147,6 +147,21 @@ class Logdir:
             if self._loaded:  # the first read has nothing to compare with: skip the work
                 result.scalars, result.reset = self._new_scalars(work, seq_before, starts_before)
         return result
+
+    def grew(self) -> bool:
+        """Whether a known file has bytes not read yet: one stat per file, no reading.
+
+        Lets a dashboard notice a flush by any writer in any process (torch's, Keras', a script)
+        within a fraction of a second, while full refreshes (which also look for new files) keep
+        their interval. Remote logdirs answer False (a stat there is a network round trip).
+        """
+        if not isinstance(self._storage, LocalStorage):
+            return False
+        for run in list(self._runs.values()):
+            for state in list(run.files.values()):
+                if not state.resyncing and self._storage.size(state.path) > state.offset:
+                    return True
+        return False
 
     def _read_run(self, run: _Run) -> list[tuple[str, int, str]]:
         damage = []

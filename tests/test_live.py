@@ -161,3 +161,33 @@ def test_a_displayed_dashboard_gets_callback_points_without_waiting(tmp_path):
         finally:
             dash.close()
         assert live.poke(tmp_path) == 0  # a closed dashboard is no longer watched
+
+
+def test_other_writers_flushes_show_within_a_poll_not_the_interval(tmp_path):
+    """A writer nbtb does not know (tensorboardX here; torch's or another process's alike) only
+    appends bytes; the reload thread's stat poll notices them long before reload_interval."""
+    pytest.importorskip("anywidget")
+    from tensorboardX import SummaryWriter as OtherWriter
+
+    from nbtb.widgets.dashboard import Dashboard
+
+    w = OtherWriter(str(tmp_path / "run"))
+    w.add_scalar("loss", 1.0, 0)
+    w.flush()
+    dash = Dashboard(str(tmp_path), reload_interval=60)
+    sent: list[dict] = []
+    dash.send = lambda content, buffers=None: sent.append(content)
+    dash._repr_mimebundle_()
+    dash.scalars_messages({"tag": "loss", "runs": ["run"], "width": 400})
+    try:
+        start = time.monotonic()
+        for step in range(1, 4):
+            w.add_scalar("loss", 1.0 / (step + 1), step)
+        w.flush()
+        while not any(m.get("kind") == "scalars_append" for m in sent) and time.monotonic() - start < 5:
+            time.sleep(0.01)
+        assert any(m.get("kind") == "scalars_append" for m in sent)
+        assert time.monotonic() - start < 2.0
+    finally:
+        dash.close()
+        w.close()

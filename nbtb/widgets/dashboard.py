@@ -212,6 +212,12 @@ class Dashboard(anywidget.AnyWidget):
         return csv_reply(int(request.get("request_id", 0)), tag, csv_bytes(rows))
 
     # -- reload -----------------------------------------------------------------------------
+    def data_waiting(self) -> bool:
+        """Cheap check between reloads: did a known event file grow (any writer, any process)?"""
+        parts = getattr(self._source, "parts", None)
+        loaders = [lg for _, lg in parts] if parts else [self._source]
+        return any(getattr(lg, "grew", lambda: False)() for lg in loaders)
+
     def reload_once(self) -> bool:
         """Read what was appended to the logdir and push it to the browser. True if changed."""
         with self._lock, self._capture_warnings():

@@ -8,6 +8,7 @@ Between ticks it holds no reference at all, so the thread never keeps a widget a
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from typing import Protocol
 
@@ -15,11 +16,15 @@ from typing import Protocol
 class Reloadable(Protocol):
     def reload_once(self) -> object: ...
     def _report_error(self, exc: BaseException) -> None: ...
+    def data_waiting(self) -> bool: ...  # cheap: did a known file grow?
 
 
 # A wake-up (a flush in this kernel) reloads at once, but never more often than this: at most
 # ~10 messages a second per dashboard however fast a training loop flushes.
 MIN_GAP = 0.1
+# Between full reloads, known files are stat-ed this often, so a flush by any other writer (torch's
+# SummaryWriter in this kernel, a script in another process) shows within a fraction of a second.
+POLL = 0.25
 
 
 class Reloader:
@@ -59,8 +64,10 @@ class Reloader:
 
 def _loop(ref: weakref.ref, stopped: threading.Event, woken: threading.Event, interval: float,
           min_gap: float) -> None:
+    due = time.monotonic() + interval
     while True:
-        woken.wait(interval)
+        woken.wait(max(0.0, min(POLL, due - time.monotonic())))
+        was_woken = woken.is_set()
         woken.clear()
         if stopped.is_set():
             return
@@ -68,6 +75,9 @@ def _loop(ref: weakref.ref, stopped: threading.Event, woken: threading.Event, in
         if widget is None:
             return
         try:
+            if not (was_woken or time.monotonic() >= due or _grew(widget)):
+                continue
+            due = time.monotonic() + interval
             widget.reload_once()
         except Exception as exc:  # a reload error belongs in the header, not in the kernel
             try:
@@ -78,3 +88,8 @@ def _loop(ref: weakref.ref, stopped: threading.Event, woken: threading.Event, in
             del widget  # drop the strong reference before sleeping
         if stopped.wait(min_gap):  # coalesce wake-ups that arrive while reloading
             return
+
+
+def _grew(widget: Reloadable) -> bool:
+    check = getattr(widget, "data_waiting", None)
+    return bool(check()) if check is not None else False
