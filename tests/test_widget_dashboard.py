@@ -247,10 +247,8 @@ def test_nothing_changed_sends_nothing():
 def test_data_loss_warnings_reach_the_status_line(monkeypatch):
     import warnings
 
-    nbtb = pytest.importorskip("nbtb")
-    dlw = getattr(nbtb, "DataLossWarning", None)
-    if dlw is None:
-        pytest.skip("loader not available yet")
+    import nbtb
+    dlw = nbtb.DataLossWarning
     dash, _ = make()
     orig = dash._source.refresh
 

@@ -41,9 +41,7 @@ def test_show_missing_logdir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def logdir(tmp_path, monkeypatch):
-    nbtb = pytest.importorskip("nbtb")
-    if not hasattr(nbtb, "SummaryWriter") or not hasattr(nbtb, "load"):
-        pytest.skip("loader not available yet")
+    import nbtb
     esm = tmp_path / "stub.js"
     esm.write_text("export default {};")
     monkeypatch.setattr(dashboard_mod, "ESM_PATH", esm)
