@@ -38,7 +38,11 @@ if [ ! -f nbtb/static/dashboard.js ]; then  # e.g. an install that skipped the b
   echo "== building the front end (npm ci && npm run build)"
   npm ci --no-audit --no-fund && npm run build
 fi
-[ -x /usr/bin/chromium ] || { echo "demo.sh: /usr/bin/chromium is required (apt-get install chromium)" >&2; exit 1; }
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing Debian chromium (the notebook is rendered in a real browser)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null
+  else sudo apt-get update -q >/dev/null && sudo apt-get install -y -q chromium >/dev/null; fi
+fi
 
 logs=notebooks/logs
 if [ "$fresh" = 1 ] || [ ! -d "$logs" ]; then
