@@ -96,9 +96,10 @@ def test_points_arrive_while_the_training_cell_runs(live_page):
             seen_while_busy.append(step)
     page.wait_for_function(IDLE, timeout=60_000)
     page.screenshot(path=str(SCREENSHOTS / "live_updates.png"))
-    assert seen_while_busy and max(seen_while_busy) >= 10, (
+    # A mid-training step drawn while the cell ran: progressive updates, not one at the end.
+    # (The kernel reports busy a little after the loop's last point, so the last step may show too.)
+    assert any(10 <= s <= STEPS - 20 for s in seen_while_busy), (
         f"points drawn while cell B was running: {seen_while_busy}")
-    assert max(seen_while_busy) < STEPS, "cell B was still running when these were seen"
 
     final = None
     for _ in range(40):  # the last flush arrives within the coalescing gap
