@@ -1,7 +1,7 @@
 /** The Audio tab: a card per tag × run with a step slider and a player per clip of the step. */
 import { BlobUrls, el, type MediaContext, type MediaReply, MediaTab, type Renderer } from "./media";
+import type { Buf } from "./protocol";
 
-type Buf = DataView | ArrayBuffer | ArrayBufferView;
 
 class AudioRenderer implements Renderer {
   private urls = new BlobUrls();

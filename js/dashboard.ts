@@ -15,21 +15,10 @@ import { type KernelMessage, Requests } from "./protocol";
 import { ScalarsTab } from "./scalars";
 import { mediaTabs } from "./tabs";
 import { histogramTabs } from "./histwire";
+import type { Model } from "./protocol";
 import { clearHostBackground, readTheme, type Theme, watchTheme } from "./theme";
 
-/** Event callbacks get event-specific arguments (msg:custom: content and buffers). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Callback = (...args: any[]) => void;
-
-/** The part of the anywidget model API we use (AFM: works in Jupyter, VS Code, marimo). */
-export interface Model {
-  get(key: string): unknown;
-  set(key: string, value: unknown): void;
-  save_changes(): void;
-  on(event: string, cb: Callback): void;
-  off(event: string, cb?: Callback): void;
-  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
-}
+export type { Model } from "./protocol";
 
 type Catalog = Record<string, Record<string, string[]>>;
 

@@ -5,6 +5,7 @@
  */
 import { toFloat64 } from "./protocol";
 import type { Buckets } from "./rebin";
+import type { Buf } from "./protocol";
 
 export interface HistogramsRequest {
   kind: "histograms_request";
@@ -30,7 +31,6 @@ export interface RunHistograms {
   hists: Buckets[];
 }
 
-type Buf = DataView | ArrayBuffer | ArrayBufferView;
 
 /** Splits a reply's buffers (6 per run) into per-step buckets; throws when sizes disagree. */
 export function decodeHistograms(headers: HistogramsReply["series"], buffers: Buf[]): RunHistograms[] {

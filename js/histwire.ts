@@ -9,20 +9,8 @@ import { HistRequests } from "./histdata";
 import { HistogramsTab, isHistogramMode } from "./histograms";
 import type { HistContext, HistTab, HistCardBase } from "./histtab";
 import type { Theme } from "./theme";
+import type { Buf, Model } from "./protocol";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Callback = (...args: any[]) => void;
-
-interface ModelLike {
-  get(key: string): unknown;
-  set(key: string, value: unknown): void;
-  save_changes(): void;
-  on(event: string, cb: Callback): void;
-  off(event: string, cb?: Callback): void;
-  send(content: unknown): void;
-}
-
-type Buf = DataView | ArrayBuffer | ArrayBufferView;
 
 export interface HistTabs {
   show(kind: string, content: HTMLElement): boolean;
@@ -33,7 +21,7 @@ export interface HistTabs {
   readonly distributions: DistributionsTab;
 }
 
-export function histogramTabs(model: ModelLike, base: { theme(): Theme; onPaint(): void }): HistTabs {
+export function histogramTabs(model: Model, base: { theme(): Theme; onPaint(): void }): HistTabs {
   const hist = new HistRequests((msg) => model.send(msg));
   const ctx: HistContext = {
     hist,

@@ -4,8 +4,8 @@
  * to enlarge, and brightness/contrast for the whole tab (CSS filters, as TensorBoard).
  */
 import { BlobUrls, el, type MediaCard, type MediaContext, type MediaReply, MediaTab, type Renderer } from "./media";
+import type { Buf } from "./protocol";
 
-type Buf = DataView | ArrayBuffer | ArrayBufferView;
 
 /** CSS filter for the brightness/contrast sliders (1 = unchanged). */
 export function imageFilter(brightness: number, contrast: number): string {

@@ -10,6 +10,7 @@ import { runColor } from "./colors";
 import { makeMatcher } from "./filter";
 import { StepSlider } from "./slider";
 import { collapsibleSection } from "./section";
+import type { Buf } from "./protocol";
 
 export type MediaPlugin = "images" | "audio" | "text" | "pr_curves";
 
@@ -51,7 +52,6 @@ export interface HParamsReply {
   rows: { run: string; values: (number | string | boolean | null)[] }[];
 }
 
-type Buf = DataView | ArrayBuffer | ArrayBufferView;
 
 /** The bytes of a buffer as a fresh Uint8Array (widget buffers may be views into a larger one). */
 export function toBytes(buf: Buf): Uint8Array<ArrayBuffer> {

@@ -6,8 +6,8 @@
 import { runColor } from "./colors";
 import { el, type MediaContext, type MediaReply, MediaTab, type Renderer } from "./media";
 import { toFloat64 } from "./protocol";
+import type { Buf } from "./protocol";
 
-type Buf = DataView | ArrayBuffer | ArrayBufferView;
 
 export interface PrCurve {
   tp: Float64Array;

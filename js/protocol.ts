@@ -236,3 +236,20 @@ export class Requests {
     return true;
   }
 }
+
+/** Event callbacks get event-specific arguments (msg:custom: content and buffers). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Callback = (...args: any[]) => void;
+
+/** The part of the anywidget model API nbtb uses (AFM: works in Jupyter, VS Code, marimo). */
+export interface Model {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  save_changes(): void;
+  on(event: string, cb: Callback): void;
+  off(event: string, cb?: Callback): void;
+  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
+}
+
+/** A binary buffer as a message carries it (anywidget hands DataViews to JS). */
+export type Buf = DataView | ArrayBuffer | ArrayBufferView;

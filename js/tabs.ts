@@ -9,20 +9,8 @@ import { ImagesTab } from "./images";
 import { type MediaContext, MediaRequests, type MediaTab } from "./media";
 import { PrCurvesTab } from "./prcurves";
 import { TextTab } from "./text";
+import type { Buf, Model } from "./protocol";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Callback = (...args: any[]) => void;
-
-interface ModelLike {
-  get(key: string): unknown;
-  set(key: string, value: unknown): void;
-  save_changes(): void;
-  on(event: string, cb: Callback): void;
-  off(event: string, cb?: Callback): void;
-  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
-}
-
-type Buf = DataView | ArrayBuffer | ArrayBufferView;
 
 export interface MediaTabs {
   /** Puts tab `kind` in `content` if it is one of ours; false otherwise. */
@@ -33,7 +21,7 @@ export interface MediaTabs {
   readonly hparams: HParamsTab;
 }
 
-export function mediaTabs(model: ModelLike, onPaint: () => void): MediaTabs {
+export function mediaTabs(model: Model, onPaint: () => void): MediaTabs {
   const requests = new MediaRequests((msg) => model.send(msg));
   const ctx: MediaContext = { media: requests, onPaint };
   const tabs: Record<string, MediaTab> = {

@@ -4,8 +4,8 @@
  */
 import { el, type MediaContext, type MediaReply, MediaTab, type Renderer, decodeText } from "./media";
 import { setMarkdown } from "./markdown";
+import type { Buf } from "./protocol";
 
-type Buf = DataView | ArrayBuffer | ArrayBufferView;
 
 class TextRenderer implements Renderer {
   render(body: HTMLElement, reply: MediaReply, buffers: Buf[]): void {
