@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "browser"))
 
-from lab import JupyterLab, open_browser, open_notebook, run_all, write_notebook  # noqa: E402
+from lab import count_received, JupyterLab, open_browser, open_notebook, run_all, write_notebook  # noqa: E402
 
 FRAME_PROBE = """() => {
   window.__frames = [];
@@ -63,18 +63,11 @@ def main(argv: list[str] | None = None) -> int:
         "%load_ext nbtb",
         f"%tensorboard --logdir {logdir} --reload_interval 0",
     ])
-    received = {"bytes": 0, "frames": 0}
     result: dict[str, object] = {}
     with JupyterLab(root) as lab, open_browser((1600, 1200)) as ctx:
         page = ctx.new_page()
 
-        def on_socket(ws) -> None:
-            def count(payload) -> None:
-                received["bytes"] += len(payload) if payload is not None else 0
-                received["frames"] += 1
-            ws.on("framereceived", count)
-
-        page.on("websocket", on_socket)
+        received = count_received(page)
         open_notebook(page, lab, "bench.ipynb", timeout=180)
         bytes_before = received["bytes"]
         start = time.perf_counter()

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "browser"))
 sys.path.insert(0, str(REPO))
 
-from lab import JupyterLab, open_browser, open_notebook, run_all, write_notebook  # noqa: E402
+from lab import count_received, JupyterLab, open_browser, open_notebook, run_all, write_notebook  # noqa: E402
 
 CARD = '[data-testid="hist-card"]'
 
@@ -96,18 +96,11 @@ def measure(logdir: Path) -> dict[str, object]:
         f"_d = nbtb.show({str(logdir)!r}, tab='histograms', reload_interval=0)\n"
         "_show_s = time.perf_counter() - _t\n_d",
         "print(f'show_s={_show_s:.3f}')"])
-    received = {"bytes": 0, "frames": 0}
     result: dict[str, object] = {}
     with JupyterLab(root) as lab, open_browser((1600, 1200)) as ctx:
         page = ctx.new_page()
 
-        def on_socket(ws) -> None:
-            def count(payload) -> None:
-                received["bytes"] += len(payload) if payload is not None else 0
-                received["frames"] += 1
-            ws.on("framereceived", count)
-
-        page.on("websocket", on_socket)
+        received = count_received(page)
         open_notebook(page, lab, "bench.ipynb", timeout=180)
         bytes_before, frames_before = received["bytes"], received["frames"]
         page.evaluate(PAINT_PROBE)

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "browser"))
 sys.path.insert(0, str(REPO))
 
-from lab import JupyterLab, open_browser, open_notebook, run_all, write_notebook  # noqa: E402
+from lab import count_received, JupyterLab, open_browser, open_notebook, run_all, write_notebook  # noqa: E402
 
 RUNS, STEPS, SIZE = 32, 50, 64
 
@@ -54,19 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     all_bytes = make_logdir(logdir)
     write_time = time.perf_counter() - t0
     write_notebook(root / "bench.ipynb", [f"import nbtb\nnbtb.show({str(logdir)!r}, tab='images', reload_interval=0)"])
-    received = {"bytes": 0, "frames": 0}
     result: dict[str, object] = {"runs": RUNS, "steps": STEPS, "image_px": SIZE, "images": RUNS * STEPS,
                                  "all_image_bytes": all_bytes, "write_s": round(write_time, 2)}
     with JupyterLab(root) as lab, open_browser((1600, 1200)) as ctx:
         page = ctx.new_page()
 
-        def on_socket(ws) -> None:
-            def count(payload) -> None:
-                received["bytes"] += len(payload) if payload is not None else 0
-                received["frames"] += 1
-            ws.on("framereceived", count)
-
-        page.on("websocket", on_socket)
+        received = count_received(page)
         open_notebook(page, lab, "bench.ipynb", timeout=180)
         before = received["bytes"]
         start = time.perf_counter()

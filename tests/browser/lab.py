@@ -133,6 +133,20 @@ def open_browser(viewport: tuple[int, int] = (1400, 1000)) -> Iterator[Any]:
             browser.close()
 
 
+def count_received(page: Any) -> dict[str, int]:
+    """A live tally of the websocket bytes and frames the page receives (kernel → browser)."""
+    received = {"bytes": 0, "frames": 0}
+
+    def on_socket(ws: Any) -> None:
+        def count(payload: Any) -> None:
+            received["bytes"] += len(payload) if payload is not None else 0
+            received["frames"] += 1
+        ws.on("framereceived", count)
+
+    page.on("websocket", on_socket)
+    return received
+
+
 def write_notebook(path: Path, cells: list[str]) -> Path:
     """A notebook of code cells (no outputs)."""
     import nbformat
