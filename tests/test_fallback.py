@@ -115,7 +115,7 @@ def test_nan_and_inf_are_gaps_and_a_lone_point_is_a_dot():
 @pytest.mark.slow
 def test_nbconvert_round_trip_shows_the_static_chart(tmp_path):
     if not dashboard_mod.ESM_PATH.is_file():
-        pytest.skip("front end not built (npm run build)")
+        pytest.fail("front end not built: run npm ci && npm run build (scripts/test.sh does)", pytrace=False)
     write_logs(tmp_path / "logs")
     import nbformat
 

@@ -14,7 +14,7 @@ def test_importing_nbtb_lightning_does_not_import_lightning():
 
 
 def test_trainer_logs_through_nbtb(tmp_path):
-    L = pytest.importorskip("lightning")
+    import lightning as L
     import torch
 
     import nbtb

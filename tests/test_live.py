@@ -136,7 +136,7 @@ def test_keras_style_hooks_write_keras_layout(tmp_path):
 
 def test_a_displayed_dashboard_gets_callback_points_without_waiting(tmp_path):
     """Flushes wake the dashboard's reload thread: points arrive long before reload_interval."""
-    pytest.importorskip("anywidget")
+    import anywidget  # noqa: F401
     from nbtb.widgets.dashboard import Dashboard
 
     with nbtb.Callback(tmp_path / "run") as cb:
@@ -166,7 +166,7 @@ def test_a_displayed_dashboard_gets_callback_points_without_waiting(tmp_path):
 def test_other_writers_flushes_show_within_a_poll_not_the_interval(tmp_path):
     """A writer nbtb does not know (tensorboardX here; torch's or another process's alike) only
     appends bytes; the reload thread's stat poll notices them long before reload_interval."""
-    pytest.importorskip("anywidget")
+    import anywidget  # noqa: F401
     from tensorboardX import SummaryWriter as OtherWriter
 
     from nbtb.widgets.dashboard import Dashboard

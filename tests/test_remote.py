@@ -64,8 +64,8 @@ def _free_port() -> int:
 
 @pytest.fixture
 def s3(monkeypatch):
-    pytest.importorskip("s3fs")
-    boto3 = pytest.importorskip("boto3")
+    import s3fs  # noqa: F401
+    import boto3
     from moto.server import ThreadedMotoServer
 
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),

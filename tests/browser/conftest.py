@@ -81,9 +81,9 @@ def frame(logdir: Path):
 @pytest.fixture(scope="session")
 def page(logdir: Path):
     if not (REPO / "nbtb" / "static" / "dashboard.js").is_file():
-        pytest.skip("front end not built (npm run build)")
+        pytest.fail("front end not built: run npm ci && npm run build (scripts/test.sh does)", pytrace=False)
     if not shutil.which("/usr/bin/chromium"):
-        pytest.skip("/usr/bin/chromium missing")
+        pytest.fail("/usr/bin/chromium missing: apt-get install chromium (scripts/test.sh does)", pytrace=False)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for stale in SCREENSHOTS.glob("FAILED-*.png"):  # from an earlier run
         stale.unlink()
