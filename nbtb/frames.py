@@ -163,6 +163,30 @@ def _scalars(runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
     }, copy=False)
 
 
+def scalar_series(ev: RunEvents, tag: str, purge: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One tag's step, wall_time and value of one run, purged: the same points as its slice of the
+    scalars frame, computed from the run's chunks alone, so a dashboard that draws a few series never
+    pays for (nor holds) the whole frame."""
+    parts = _run_scalars(ev, purge, lambda t: t == tag) if tag in ev.tag_codes else None
+    if parts is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.float64)
+    return parts[1], parts[2], parts[3]
+
+
+def _scalar_counts(runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
+    """Points per (run, tag) after purging, run by run: `.tags` without building the scalars frame."""
+    out = []
+    for name, ev in runs.items():
+        names = sorted(ev.tag_names)
+        rank = np.array([names.index(t) for t in ev.tag_names], dtype=np.int64)
+        parts = _run_scalars(ev, purge, want_tag, rank=rank)
+        if parts is None:
+            continue
+        counts = np.bincount(parts[0], minlength=len(names))
+        out += [(name, "scalars", t, int(c)) for t, c in zip(names, counts) if c]
+    return pd.DataFrame(out, columns=["run", "kind", "tag", "count"])
+
+
 def _tensor_scalars_elsewhere(ev: RunEvents) -> list[tuple]:
     """Rank-0 tensors read in bulk whose tag turned out not to be a scalars-plugin tag."""
     rows = []
@@ -303,6 +327,9 @@ def _counts(df: pd.DataFrame, kind: str) -> pd.DataFrame:
 def _tags(runs: dict[str, RunEvents], frames: dict[str, pd.DataFrame], purge: bool, want_tag) -> pd.DataFrame:
     parts = []
     for kind in ["scalars", *_ROW_COLUMNS]:
+        if kind == "scalars" and kind not in frames:
+            parts.append(_scalar_counts(runs, purge, want_tag))
+            continue
         if kind in DEFERRED_KINDS:
             parts.append(_media_counts(kind, runs, purge, want_tag))
             continue
@@ -343,6 +370,9 @@ def build_frame(kind: str, runs: dict[str, RunEvents], purge: bool, want_tag, fr
     if kind == "hparams":
         return _hparams(runs, get("scalars"))
     if kind == "tags":
-        return _tags(runs, {k: get(k) for k in ("scalars", *_ROW_COLUMNS) if k not in DEFERRED_KINDS},
-                     purge, want_tag)
+        # The scalars frame is used when already built; otherwise counted without building it.
+        needed = {k: get(k) for k in _ROW_COLUMNS if k not in DEFERRED_KINDS}
+        if "scalars" in frames:
+            needed["scalars"] = frames["scalars"]
+        return _tags(runs, needed, purge, want_tag)
     raise KeyError(kind)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import records
 from .events import RunEvents, decode_deferred, read_records
-from .frames import DEFERRED_KINDS, EMPTY_SCALARS, build_frame, scalar_frame_for
+from .frames import DEFERRED_KINDS, EMPTY_SCALARS, build_frame, scalar_frame_for, scalar_series
 from .storage import LocalStorage, Storage, storage_for
 
 Selector = Union[None, str, Iterable[str], "re.Pattern[str]"]
@@ -90,6 +90,7 @@ class Logdir:
         self._runs: dict[str, _Run] = {}
         self._cache: dict[str, pd.DataFrame] = {}
         self._series_index: tuple[pd.DataFrame, dict] | None = None
+        self._series: dict[tuple[str, str], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._loaded = False
         self._lock = threading.RLock()  # a dashboard's reload thread refreshes while the user reads frames
         self.refresh()
@@ -144,6 +145,7 @@ class Logdir:
         result.records = sum(run.events.next_seq - seq_before[run.name] for run in work)
         if result.records or result.new_runs:
             self._cache.clear()
+            self._series.clear()
             if self._loaded:  # the first read has nothing to compare with: skip the work
                 result.scalars, result.reset = self._new_scalars(work, seq_before, starts_before)
         return result
@@ -270,8 +272,21 @@ class Logdir:
         return plot(self, tag=tag, run=run, smoothing=smoothing, x=x, **options)
 
     def scalar_series(self, run: str, tag: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One series' step, wall_time and value arrays (views into the cached frame)."""
-        df = self._frame("scalars")
+        """One series' step, wall_time and value arrays (read-only: share them before you change them).
+
+        Views into the scalars frame when it is built; otherwise computed from that run's events
+        alone and kept until the next refresh brings records, so drawing a few cards of a big
+        logdir neither builds nor holds the whole frame.
+        """
+        with self._lock:
+            if "scalars" not in self._cache:
+                series = self._series.get((run, tag))
+                if series is None:
+                    state = self._runs.get(run)
+                    events = state.events if state is not None and self._want_tag(tag) else RunEvents()
+                    series = self._series[(run, tag)] = scalar_series(events, tag, self.purge)
+                return series
+            df = self._cache["scalars"]
         cached = self._series_index
         if cached is None or cached[0] is not df:
             cached = self._series_index = (df, _series_index(df))

@@ -77,14 +77,15 @@ def series_points(step: np.ndarray, wall: np.ndarray, value: np.ndarray, *, smoo
         xs = wall - wall[0] if wall.size else wall.copy()
     else:
         xs = wall
-    smoothed = smooth_fast(value, smoothing) if smoothing > 0 else value
     keep = np.arange(step.size)
     if needs_reduction(step.size, width) and np.all(np.isfinite(xs)):
         keep = reduce_indices(xs, value, width)
     if max_points is not None and keep.size > max_points:
         keep = keep[np.unique(np.linspace(0, keep.size - 1, max(int(max_points), 2)).round().astype(np.int64))]
+    # smoothed over the full series, finished only at the kept points
+    smoothed = smooth_fast(value, smoothing, at=keep) if smoothing > 0 else value[keep]
     return {"step": step[keep], "wall_time": wall[keep], "x": xs[keep], "value": value[keep],
-            "smoothed": smoothed[keep]}
+            "smoothed": smoothed}
 
 
 def points(source: Any, tag: Selector = None, run: Selector = None, *, smoothing: float = 0.0,

@@ -122,3 +122,6 @@ def test_smooth_fast_is_tb_smoothing(n, weight):
     np.testing.assert_allclose(got[ok], want[ok], rtol=1e-9, atol=1e-12 * np.abs(want[ok]).max(initial=0))
     const = np.full(n, 3.5)
     np.testing.assert_array_equal(smooth_fast(const, weight), const)  # a constant series is left alone
+    # Asked at some points only (as a reduced picture does), the same numbers as the whole series.
+    at = np.unique(rng.integers(0, max(n, 1), size=min(n, 40))) if n else np.zeros(0, np.int64)
+    np.testing.assert_array_equal(smooth_fast(y, weight, at=at), got[at])

@@ -8,7 +8,9 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pandas as pd
+import pytest
 
 import nbtb
 from helpers_events import load_recording, pairs, refresh_recording, write_scalars
@@ -287,3 +289,29 @@ def test_restart_by_a_second_writer_in_the_same_second_is_read_after_the_first(t
     monkeypatch.undo()
     logdir, _ = load_recording(tmp_path)
     assert pairs(logdir.scalars) == [(s, 1.0) for s in range(50)] + [(s, 2.0) for s in range(50, 60)]
+
+
+@pytest.mark.parametrize("purge", [True, False])
+def test_series_read_without_the_frame_equal_the_frames_slices(tmp_path, purge):
+    """A dashboard draws a few series without building the scalars frame (Logdir.scalar_series and
+    .tags work from the run's events); what it gets must be the frame's rows, purging included."""
+    _restarted_run(tmp_path / "restarted")
+    _session_restart(tmp_path / "session")
+    write_scalars(tmp_path / "plain", 30)
+    lazy = nbtb.load(tmp_path, purge=purge)
+    series = {(run, tag): [a.copy() for a in lazy.scalar_series(run, tag)]
+              for run in lazy.runs for tag in ("loss", "a", "b", "missing")}
+    counted = lazy.tags  # before the frame exists: counted from the events
+    assert "scalars" not in lazy._cache, "the frame was built: this test would compare it with itself"
+
+    frame = load_recording(tmp_path, purge=purge)[0].scalars
+    for (run, tag), (step, wall, value) in series.items():
+        rows = frame[(frame["run"] == run) & (frame["tag"] == tag)]
+        np.testing.assert_array_equal(step, rows["step"].to_numpy())
+        np.testing.assert_array_equal(wall, rows["wall_time"].to_numpy())
+        np.testing.assert_array_equal(value, rows["value"].to_numpy())
+    want = frame.groupby(["run", "tag"], observed=True).size()
+    got = counted[counted["kind"] == "scalars"].set_index(["run", "tag"])["count"]
+    assert {(str(r), str(t)): int(c) for (r, t), c in want.items()} == \
+        {(str(r), str(t)): int(c) for (r, t), c in got.items()}
+    assert sum(len(s[0]) for s in series.values()) == len(frame) > 0
