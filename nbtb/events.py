@@ -147,14 +147,21 @@ def _decode(run: RunEvents, payload: bytes, seq: int) -> str | None:
     return None
 
 
-def decode_deferred(run: RunEvents) -> list[tuple[str, int, str]]:
-    """Decode the histogram/image/audio records set aside by `read_records`; (path, offset, problem)."""
+def decode_deferred(run: RunEvents, kind: str | None = None, tag: str | None = None
+                    ) -> list[tuple[str, int, str]]:
+    """Decode the histogram/image/audio records set aside by `read_records` (only those of `kind`
+    and `tag` when given, so one card's data costs one series' decoding); (path, offset, problem)."""
     problems = []
-    for seq, payload, source, offset, *_ in run.deferred:
+    rest = []
+    for item in run.deferred:
+        seq, payload, source, offset, item_kind, item_tag, _step = item
+        if (kind is not None and item_kind != kind) or (tag is not None and item_tag != tag):
+            rest.append(item)
+            continue
         problem = _decode(run, payload, seq)
         if problem:
             problems.append((source, offset, problem))
-    run.deferred.clear()
+    run.deferred[:] = rest
     run.flush_points()
     return problems
 

@@ -200,6 +200,7 @@ def _tensor_scalars_elsewhere(ev: RunEvents) -> list[tuple]:
 
 
 def _rows(kind: str, runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
+    """The frame of a row kind (histograms, images, audio, text, tensors) over `runs`, purged."""
     columns = _ROW_COLUMNS[kind]
     out: list[pd.DataFrame] = []
     for name, ev in runs.items():
@@ -352,6 +353,9 @@ def _tags(runs: dict[str, RunEvents], frames: dict[str, pd.DataFrame], purge: bo
 
 
 KINDS = ("scalars", *_ROW_COLUMNS, "hparams", "tags")
+
+
+rows_frame = _rows  # one tag's rows for a card: logdir.Logdir.rows_for
 
 
 def build_frame(kind: str, runs: dict[str, RunEvents], purge: bool, want_tag, frames: dict[str, pd.DataFrame]

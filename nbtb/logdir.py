@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import records
 from .events import RunEvents, decode_deferred, read_records
-from .frames import DEFERRED_KINDS, EMPTY_SCALARS, build_frame, scalar_frame_for, scalar_series
+from .frames import DEFERRED_KINDS, EMPTY_SCALARS, build_frame, rows_frame, scalar_frame_for, scalar_series
 from .storage import LocalStorage, Storage, storage_for
 
 Selector = Union[None, str, Iterable[str], "re.Pattern[str]"]
@@ -221,16 +221,34 @@ class Logdir:
                 frame = self._cache[kind] = build_frame(kind, runs, self.purge, self._want_tag, self._cache)
             return frame
 
-    def _decode_deferred(self) -> None:
-        for run in self._runs.values():
-            if not run.events.deferred:
+    def _decode_deferred(self, kind: str | None = None, tag: str | None = None,
+                         runs: Iterable[str] | None = None) -> None:
+        for name in self._runs if runs is None else runs:
+            run = self._runs.get(name)
+            if run is None or not run.events.deferred:
                 continue
-            for path, offset, what in decode_deferred(run.events):
+            for path, offset, what in decode_deferred(run.events, kind, tag):
                 state = run.files.get(path)
                 if state is not None and not state.warned:
                     state.warned = True
                     warnings.warn(f"{path}: {what} at byte {offset}; the intact records around it were read",
                                   DataLossWarning, stacklevel=3)
+
+    def rows_for(self, kind: str, tag: str, runs: Iterable[str]) -> pd.DataFrame:
+        """The rows of one tag of `kind` (histograms, images, audio, text) for some runs.
+
+        Equal to filtering the kind's frame, but until that frame is built only these runs'
+        records of this tag are decoded: a dashboard card does not pay for the whole logdir.
+        """
+        runs = [r for r in runs if r in self._runs]
+        with self._lock:
+            frame = self._cache.get(kind)
+            if frame is not None:
+                return frame[(frame["tag"] == tag) & frame["run"].isin(runs)].reset_index(drop=True)
+            if kind in DEFERRED_KINDS:
+                self._decode_deferred(kind, tag, runs)
+            wanted = {name: self._runs[name].events for name in runs}
+            return rows_frame(kind, wanted, self.purge, lambda t: t == tag and self._want_tag(t))
 
     @property
     def scalars(self) -> pd.DataFrame:

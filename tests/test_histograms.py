@@ -176,3 +176,40 @@ def test_histogram_and_distribution_views_are_the_tabs_alone(stub_front_end):
             assert w.catalog["histograms"]
         finally:
             w.close()
+
+
+def _legacy_histograms(root: Path) -> Path:
+    """Two runs x two tags of HistogramProto histograms (set aside undecoded when read), one run restarted."""
+    rng = np.random.default_rng(3)
+    for run in ("a", "b"):
+        with nbtb.SummaryWriter(str(root / run)) as w:
+            for step in range(12):
+                w.add_histogram("w/0", rng.normal(size=200), step)
+                w.add_histogram("w/1", rng.normal(step, 1, size=200), step)
+    with nbtb.SummaryWriter(str(root / "a")) as w:  # rewrites steps 8.. of w/0: purged in the frame
+        for step in range(8, 10):
+            w.add_histogram("w/0", rng.normal(size=50), step)
+    return root
+
+
+@pytest.mark.parametrize("name", ["keras_sweep", "tf2_summaries", "legacy"])
+def test_one_cards_rows_equal_the_frames_without_decoding_the_rest(name, tmp_path):
+    """A Histograms card asks for one tag of one run: `Logdir.rows_for` decodes only those records
+    (the rest stay set aside), and gives exactly the rows the full frame has for them."""
+    path = str(_legacy_histograms(tmp_path) if name == "legacy" else DATA / name)
+    lazy = nbtb.load(path)
+    full = nbtb.load(path).histograms
+    pending = sum(len(lazy._runs[r].events.deferred) for r in lazy.runs)
+    if name == "legacy":
+        assert pending == len(full) + 4, "HistogramProto records should wait undecoded"  # 4 purged
+    for (run, tag), want in full.groupby(["run", "tag"], observed=True):
+        got = lazy.rows_for("histograms", str(tag), [str(run)])
+        assert list(got["step"]) == list(want["step"]) and list(got["wall_time"]) == list(want["wall_time"])
+        for column in ("left", "right", "count"):
+            for a, b in zip(got[column], want[column]):
+                np.testing.assert_array_equal(a, b)
+        left = sum(len(lazy._runs[r].events.deferred) for r in lazy.runs)
+        assert left == pending - (len(want) + (4 if (run, tag) == ("a", "w/0") else 0) if pending else 0)
+        pending = left
+    assert lazy.rows_for("histograms", "no such tag", lazy.runs).empty
+    assert len(lazy.histograms) == len(full)  # the frame, built after the cards: every row, once

@@ -198,9 +198,11 @@ class Dashboard(anywidget.AnyWidget):
     def histograms_messages(self, request: dict) -> list:
         """The ``histograms_reply`` message(s) for a ``histograms_request`` (docs/protocol.md)."""
         tag = str(request["tag"])
+        runs = [str(r) for r in request.get("runs") or []]
         with self._lock:
-            frame = getattr(self._source, "histograms", None)
-            series = histogram_series(frame, tag, [str(r) for r in request.get("runs") or []])
+            rows_for = getattr(self._source, "rows_for", None)  # decodes only this card's records
+            frame = rows_for("histograms", tag, runs) if rows_for else getattr(self._source, "histograms", None)
+            series = histogram_series(frame, tag, runs)
         return histogram_replies(int(request.get("request_id", 0)), tag, series)
 
     def csv_message(self, request: dict) -> tuple:

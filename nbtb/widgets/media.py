@@ -94,8 +94,11 @@ def media_reply(source: Any, request: dict) -> Message:
     if plugin not in PLUGINS:
         header["error"] = f"unknown plugin {plugin!r}"
         return header, []
-    frame = _frame(source, plugin)
-    if plugin == "pr_curves":
+    rows_for = getattr(source, "rows_for", None)
+    frame = None if plugin in ("images", "audio") and rows_for else _frame(source, plugin)
+    if frame is None:  # images and audio: decode only this card's records (nbtb.Logdir.rows_for)
+        sub = rows_for(plugin, tag, [run])
+    elif plugin == "pr_curves":
         rows = frame.index.to_numpy()[(frame["run"].astype(str) == run).to_numpy()
                                        & (frame["tag"].astype(str) == tag).to_numpy()] if len(frame) else []
         sub = frame.loc[rows] if len(rows) else frame.iloc[:0]

@@ -83,6 +83,15 @@ class MultiLogdir:
         lg, inner = self._resolve(run)
         return lg.scalar_series(inner, tag)
 
+    def rows_for(self, kind: str, tag: str, runs: list[str]) -> pd.DataFrame:
+        """One tag's rows of `kind` (histograms, images, …) for some runs, each from its loader."""
+        frames = []
+        for name, lg in self.parts:
+            inner = [r for r in lg.runs if prefixed(name, r) in set(runs)]
+            if inner:
+                frames.append(_rename(name, lg.rows_for(kind, tag, inner)))
+        return _concat(frames)
+
     def refresh(self) -> MultiRefresh:
         out = MultiRefresh()
         frames = []
