@@ -12,6 +12,9 @@ export interface HistogramsRequest {
   request_id: number;
   tag: string;
   runs: string[];
+  /** A refresh of one run's card: what it has (steps, last step), so nothing new costs no bytes. */
+  known_count?: number;
+  known_last?: number;
 }
 
 export interface HistogramsReply {
@@ -21,6 +24,8 @@ export interface HistogramsReply {
   series: { run: string; n: number; buckets: number }[];
   part?: number;
   parts?: number;
+  /** The card's `known_count`/`known_last` still hold: no data was sent. */
+  unchanged?: boolean;
 }
 
 /** One run's histograms of one tag, by step. */
@@ -65,7 +70,8 @@ export function mergeRuns(into: Map<string, RunHistograms>, add: RunHistograms[]
   }
 }
 
-type Handler = (runs: RunHistograms[], complete: boolean) => void;
+/** `unchanged`: a refresh found nothing new (`runs` is empty; keep what you have). */
+type Handler = (runs: RunHistograms[], complete: boolean, unchanged: boolean) => void;
 
 /** Request/reply bookkeeping for histograms (ids start at a random offset: several views share a model). */
 export class HistRequests {
@@ -76,10 +82,12 @@ export class HistRequests {
     this.nextId = 1 + Math.floor(seed * 2 ** 30);
   }
 
-  request(tag: string, runs: string[], cb: Handler): number {
+  request(tag: string, runs: string[], cb: Handler, known?: { count: number; last: number }): number {
     const id = this.nextId++;
     this.pending.set(id, { byRun: new Map(), seen: 0, cb });
-    this.send({ kind: "histograms_request", request_id: id, tag, runs });
+    const msg: HistogramsRequest = { kind: "histograms_request", request_id: id, tag, runs };
+    if (known) Object.assign(msg, { known_count: known.count, known_last: known.last });
+    this.send(msg);
     return id;
   }
 
@@ -101,7 +109,7 @@ export class HistRequests {
     p.seen++;
     const complete = reply.parts === undefined || p.seen >= reply.parts;
     if (complete) this.pending.delete(reply.request_id);
-    p.cb([...p.byRun.values()], complete);
+    p.cb([...p.byRun.values()], complete, reply.unchanged === true);
     return true;
   }
 }

@@ -116,15 +116,31 @@ export abstract class HistCardBase {
     if (this.visible) this.request();
   }
 
-  private request(): void {
+  /** A reload may have brought new steps: visible cards ask, telling what they have (so an
+   * unchanged series costs no bytes); hidden ones ask when they come into view. */
+  refresh(): void {
+    this.stale = true;
+    if (this.visible) this.request(true);
+  }
+
+  private request(withKnown = false): void {
     this.stale = false;
     this.ctx.hist.cancel(this.reqId);
-    this.reqId = this.ctx.hist.request(this.tag, [this.run], (runs, complete) => {
-      if (complete) this.reqId = null;
-      this.data = runs.find((r) => r.run === this.run) ?? null;
-      this.dataChanged();
-      this.paint();
-    });
+    const have = this.data;
+    const known =
+      withKnown && have ? { count: have.step.length, last: have.step.length ? have.step[have.step.length - 1] : 0 } : undefined;
+    this.reqId = this.ctx.hist.request(
+      this.tag,
+      [this.run],
+      (runs, complete, unchanged) => {
+        if (complete) this.reqId = null;
+        if (unchanged) return;
+        this.data = runs.find((r) => r.run === this.run) ?? null;
+        this.dataChanged();
+        this.paint();
+      },
+      known,
+    );
   }
 
   /** New data arrived: recompute what drawing needs. */
@@ -285,6 +301,11 @@ export class HistTab<C extends HistCardBase> {
   /** Data changed on the kernel side (reload): refetch visible cards. */
   invalidate(): void {
     for (const c of this.cards.values()) c.invalidate();
+  }
+
+  /** A reload happened: visible cards check for new steps (sending what they have). */
+  refresh(): void {
+    for (const c of this.cards.values()) c.refresh();
   }
 
   destroy(): void {

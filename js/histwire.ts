@@ -52,6 +52,11 @@ export function histogramTabs(model: Model, base: { theme(): Theme; onPaint(): v
   const onSel = () => update(false);
   const onCatalog = () => update(true);
   const onMode = () => histograms.modeChanged();
+  // Each reload rewrites the status line: the open tab's visible cards check for new steps.
+  const onStatus = () => {
+    if (active && Number(model.get("reload_interval") ?? 0) > 0) tabs[active]?.refresh();
+  };
+  model.on("change:status", onStatus);
   model.on("change:selected_runs", onSel);
   model.on("change:tag_filter", onSel);
   model.on("change:catalog", onCatalog);
@@ -89,6 +94,7 @@ export function histogramTabs(model: Model, base: { theme(): Theme; onPaint(): v
       model.off("change:tag_filter", onSel);
       model.off("change:catalog", onCatalog);
       model.off("change:histogram_mode", onMode);
+      model.off("change:status", onStatus);
       histograms.destroy();
       distributions.destroy();
     },

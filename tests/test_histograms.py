@@ -160,6 +160,35 @@ def test_dashboard_answers_histograms_requests(stub_front_end):
     dash.close()
 
 
+def test_a_cards_refresh_costs_nothing_until_new_steps_arrive(stub_front_end, tmp_path):
+    """After a reload, each visible card asks again with what it has (known_count, known_last):
+    the kernel answers `unchanged` without data, until the run really has new steps."""
+    from nbtb.widgets.dashboard import Dashboard
+
+    rng = np.random.default_rng(1)
+    writer = nbtb.SummaryWriter(str(tmp_path / "run"))
+    for step in range(3):
+        writer.add_histogram("w", rng.normal(size=100), step)
+    writer.flush()
+    dash = Dashboard(nbtb.load(str(tmp_path)), reload_interval=0, tab="histograms")
+    sent: list = []
+    dash.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    ask = {"kind": "histograms_request", "request_id": 1, "tag": "w", "runs": ["run"],
+           "known_count": 3, "known_last": 2}
+    dash._on_msg(dash, ask, [])
+    assert [m.get("unchanged") for m, _ in sent] == [True] and sent[0][1] == []
+
+    writer.add_histogram("w", rng.normal(size=100), 3)
+    writer.flush()
+    assert dash.reload_once()
+    sent.clear()
+    dash._on_msg(dash, {**ask, "request_id": 2}, [])
+    got = _decode(sent)
+    assert "unchanged" not in sent[0][0] and list(got["run"][0]) == [0, 1, 2, 3]
+    writer.close()
+    dash.close()
+
+
 def test_show_opens_the_histograms_tab(stub_front_end):
     dash = nbtb.show(str(DATA / "tf2_summaries"), tab="histograms", reload_interval=0)
     try:

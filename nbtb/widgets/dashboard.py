@@ -19,7 +19,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from .histograms import histogram_replies, histogram_series
+from .histograms import histogram_replies, histogram_series, unchanged_reply
 from .media import MEDIA_REQUESTS, media_catalog, media_messages
 from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
 from .reduce import needs_reduction, reduce_indices
@@ -203,7 +203,8 @@ class Dashboard(anywidget.AnyWidget):
             rows_for = getattr(self._source, "rows_for", None)  # decodes only this card's records
             frame = rows_for("histograms", tag, runs) if rows_for else getattr(self._source, "histograms", None)
             series = histogram_series(frame, tag, runs)
-        return histogram_replies(int(request.get("request_id", 0)), tag, series)
+        unchanged = unchanged_reply(request, tag, series)  # a reload's refresh that found nothing new
+        return [unchanged] if unchanged else histogram_replies(int(request.get("request_id", 0)), tag, series)
 
     def csv_message(self, request: dict) -> tuple:
         tag = str(request["tag"])

@@ -174,6 +174,19 @@ def histogram_replies(request_id: int, tag: str, series: list[HistogramSeries],
     return out
 
 
+def unchanged_reply(request: dict, tag: str, series: list[HistogramSeries]) -> Message | None:
+    """A reply without data when a card's refresh (``known_count``/``known_last`` in the request:
+    its one run's number of steps and last step) finds nothing new; else None."""
+    count, last = request.get("known_count"), request.get("known_last")
+    if count is None or last is None or len(series) > 1:
+        return None
+    n = series[0].n if series else 0
+    if n != int(count) or (n and float(series[0].step[-1]) != float(last)):
+        return None
+    return ({"kind": "histograms_reply", "request_id": int(request.get("request_id", 0)), "tag": tag,
+             "series": [], "part": 0, "parts": 1, "unchanged": True}, [])
+
+
 def histogram_series(frame: Any, tag: str, runs: Sequence[str]) -> list[HistogramSeries]:
     """Per requested run having ``tag``, its series from the loader's ``histograms`` frame."""
     if frame is None or not len(frame):

@@ -28,6 +28,14 @@ CELLS = [
     "    cb.log(step, loss=1.0 / (step + 1))\n"
     "    time.sleep(0.05)\n"
     "cb.flush()",
+    # the Histograms tab, then a cell that appends steps to it
+    "import numpy as np\n"
+    "hw = nbtb.SummaryWriter({logdir!r} + '/hist')\n"
+    "hw.add_histogram('weights', np.random.default_rng(0).normal(size=200), 0)\nhw.flush()\n"
+    "nbtb.show({logdir!r}, tab='histograms', reload_interval=30)",
+    "for s in range(1, 6):\n"
+    "    hw.add_histogram('weights', np.random.default_rng(s).normal(s, 1, size=200), s)\n"
+    "hw.flush()",
 ]
 
 RUN_CELL = """(i) => {
@@ -110,3 +118,20 @@ def test_points_arrive_while_the_training_cell_runs(live_page):
     assert final == STEPS
     frame = nbtb.load(str(logdir)).scalars
     assert frame["step"].tolist() == list(range(STEPS + 1)), "every point in the file exactly once"
+
+
+def test_histogram_cards_take_new_steps_while_displayed(live_page):
+    """A histogram card on screen gets the steps written after it was drawn (the writer's flush
+    wakes the dashboard; the card asks again with what it has, and now gets six ridges)."""
+    page, _ = live_page
+    page.evaluate(RUN_CELL, 3)
+    page.wait_for_function(IDLE, timeout=60_000)
+    card = cell_output(page, 3).locator('[data-testid="hist-card"][data-tag="weights"]').first
+    card.wait_for(state="attached", timeout=30_000)
+    card.scroll_into_view_if_needed()
+    page.wait_for_function("(el) => el.dataset.ridges === '1'", arg=card.element_handle(), timeout=30_000)
+    page.evaluate(RUN_CELL, 4)
+    page.wait_for_function(IDLE, timeout=60_000)
+    # reload_interval is 30 s: six ridges within 10 s came from the flush waking the dashboard
+    page.wait_for_function("(el) => el.dataset.ridges === '6'", arg=card.element_handle(), timeout=10_000)
+    card.screenshot(path=str(SCREENSHOTS / "live_histograms.png"))

@@ -42,6 +42,20 @@ describe("histograms_reply decoding", () => {
     expect(req.size).toBe(0);
   });
 
+  it("a refresh tells what the card has, and an unchanged reply keeps it", () => {
+    const sent: HistogramsRequest[] = [];
+    const req = new HistRequests((m) => sent.push(m), 0);
+    const calls: [number, boolean, boolean][] = [];
+    const id = req.request("w", ["a"], (runs, complete, unchanged) => calls.push([runs.length, complete, unchanged]), {
+      count: 2,
+      last: 5,
+    });
+    expect(sent[0]).toEqual({ kind: "histograms_request", request_id: id, tag: "w", runs: ["a"], known_count: 2, known_last: 5 });
+    expect(req.handle({ kind: "histograms_reply", request_id: id, tag: "w", series: [], part: 0, parts: 1, unchanged: true }, [])).toBe(true);
+    expect(calls).toEqual([[0, true, true]]);
+    expect(req.size).toBe(0);
+  });
+
   it("samples at most max indices keeping both ends", () => {
     expect(sampleIndices(3, 500)).toEqual([0, 1, 2]);
     const s = sampleIndices(1000, 500);
