@@ -19,6 +19,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
+from .frames_source import FrameSource, is_frames
 from .histograms import histogram_replies, histogram_series, unchanged_reply
 from .media import MEDIA_REQUESTS, media_catalog, media_messages
 from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
@@ -142,7 +143,7 @@ class Dashboard(anywidget.AnyWidget):
     def watched_paths(self) -> list[str]:
         parts = getattr(self._source, "parts", None)  # --logdir_spec: several logdirs
         loaders = [lg for _, lg in parts] if parts else [self._source]
-        return [str(lg.path) for lg in loaders if hasattr(lg, "path")]
+        return [str(lg.path) for lg in loaders if hasattr(lg, "grew")]  # loaders reading files
 
     def wake(self) -> None:
         reloader = self._reloader
@@ -312,10 +313,13 @@ def capture_data_loss(sink: list[str]) -> Iterator[None]:
 
 
 def _as_source(source: Any) -> Any:
+    """A logdir path → its loader; a frame (or frames) of the loader's shapes → a FrameSource."""
     if isinstance(source, (str, os.PathLike)):
         from nbtb import load
 
         return load(os.fspath(source))
+    if is_frames(source):
+        return FrameSource(source)
     return source
 
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any, Union
 
 from .dashboard import Dashboard, capture_data_loss
+from .frames_source import FrameSource, is_frames
 from .multi import MultiLogdir, parse_logdir_spec
 
 Selector = Union[str, Sequence[str], "re.Pattern[str]", None]
@@ -22,18 +23,24 @@ def show(logdir: str | os.PathLike | None = None, run: Selector = None, tag: Sel
 
     ``run`` preselects runs (checkboxes) and ``tag`` fills the tag filter; both accept an exact
     name, a list of names or a compiled regex, like ``nbtb.load``. Every run and tag stays
-    available in the dashboard. ``logdir=None`` reuses the logdir shown last.
+    available in the dashboard. ``logdir=None`` reuses the logdir shown last. ``logdir`` may
+    also be frames of the loader's shapes (``nbtb.load(...).images[...]``, or a dict of them):
+    they are shown as they are, opening on their tab.
     """
     global _last_source
-    if logdir is None:
+    if is_frames(logdir):  # frames the user already has (nbtb.load(...).images[...], ...)
+        source = FrameSource(logdir)
+        if tab == "scalars" and source.scalars.empty:
+            tab = source.first_kind()
+        dash = Dashboard(source, reload_interval=0, tab=tab, **traits)
+    elif logdir is None:
         if _last_source is None:
             raise ValueError(
                 "nbtb.show() needs a logdir the first time: nbtb.show('logs') or "
                 "nbtb.show(logdir='path/to/logs'); later calls without one reuse the last logdir.")
-        source = _last_source
+        dash = open_dashboard(_last_source, reload_interval=reload_interval, tab=tab, **traits)
     else:
-        source = os.fspath(logdir)
-    dash = open_dashboard(source, reload_interval=reload_interval, tab=tab, **traits)
+        dash = open_dashboard(os.fspath(logdir), reload_interval=reload_interval, tab=tab, **traits)
     if run is not None:
         dash.selected_runs = select_runs(dash.runs, run)
         dash._follow_new_runs = False  # the user chose: don't add runs that appear later
