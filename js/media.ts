@@ -38,6 +38,9 @@ export interface MediaReply {
   error?: string;
   /** The series still ends at the step the browser said it had: nothing was sent. */
   unchanged?: boolean;
+  /** A large step comes in parts (split between items); handlers see them joined. */
+  part?: number;
+  parts?: number;
 }
 
 export interface HParamsColumn {
@@ -72,6 +75,8 @@ type HParamsHandler = (reply: HParamsReply) => void;
 export class MediaRequests {
   private nextId: number;
   private pending = new Map<number, MediaHandler | HParamsHandler>();
+  /** Parts received so far of replies that come in several. */
+  private partial = new Map<number, Map<number, [MediaReply, Buf[]]>>();
 
   constructor(private send: (msg: Record<string, unknown>) => void, seed = Math.random()) {
     this.nextId = 1 + Math.floor(seed * 2 ** 30) + 2 ** 30;
@@ -101,7 +106,7 @@ export class MediaRequests {
   }
 
   cancel(id: number | null | undefined): void {
-    if (id != null) this.pending.delete(id);
+    if (id != null) (this.pending.delete(id), this.partial.delete(id));
   }
 
   get size(): number {
@@ -114,10 +119,30 @@ export class MediaRequests {
     const id = Number(msg.request_id);
     const cb = this.pending.get(id);
     if (!cb) return true;
-    this.pending.delete(id);
-    if (msg.kind === "media_reply") (cb as MediaHandler)(msg as MediaReply, buffers);
-    else (cb as HParamsHandler)(msg as HParamsReply);
+    if (msg.kind === "media_reply") {
+      const joined = this.join(id, msg as MediaReply, buffers);
+      if (!joined) return true; // more parts to come
+      this.pending.delete(id);
+      (cb as MediaHandler)(joined.reply, joined.buffers);
+    } else {
+      this.pending.delete(id);
+      (cb as HParamsHandler)(msg as HParamsReply);
+    }
     return true;
+  }
+
+  /** The whole reply once every part arrived (items and buffers in part order), else null. */
+  private join(id: number, reply: MediaReply, buffers: Buf[]): { reply: MediaReply; buffers: Buf[] } | null {
+    const parts = Number(reply.parts ?? 1);
+    if (!(parts > 1)) return { reply, buffers };
+    const byPart = this.partial.get(id) ?? new Map<number, [MediaReply, Buf[]]>();
+    byPart.set(Number(reply.part ?? 0), [reply, buffers]);
+    this.partial.set(id, byPart);
+    if (byPart.size < parts) return null;
+    this.partial.delete(id);
+    const ordered = [...byPart.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+    const items = ordered.flatMap(([r]) => r.items);
+    return { reply: { ...reply, items, part: undefined, parts: undefined }, buffers: ordered.flatMap(([, b]) => b) };
   }
 }
 

@@ -158,3 +158,34 @@ def test_a_refresh_of_an_unchanged_series_sends_no_bytes(source):
     assert header["unchanged"] is True and buffers == [] and header["items"] == []
     header, buffers = media_reply(source, {**req("images", "img/x"), "known_last": 10, "known_count": 2})
     assert "unchanged" not in header and len(buffers) == 1
+
+
+def test_a_large_step_is_sent_in_parts_under_the_limit(tmp_path):
+    """Many big images at one step: the reply is cut between images into messages under the
+    limit (4 MB in use), each image whole, in order; the browser joins the parts (media.test.ts)."""
+    from nbtb.widgets.media import split_reply
+
+    from nbtb.writer import encode_png
+
+    rng = np.random.default_rng(5)
+    pngs = [encode_png(rng.integers(0, 256, (160, 160, 3), dtype=np.uint8)) for _ in range(6)]  # noise: ~77 KB
+    # TF2's image summary: one string tensor [width, height, png, png, ...] (several images per step)
+    meta = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="images"))
+    with nbtb.SummaryWriter(str(tmp_path / "r")) as w:
+        w._summary(summary_pb2.Summary.Value(
+            tag="big", tensor=from_numpy(np.array([b"160", b"160", *pngs], dtype=object)), metadata=meta), 0, None)
+    source = nbtb.load(str(tmp_path))
+    header, buffers = media_reply(source, req("images", "big", run="r"))
+    sizes = [len(b) for b in buffers]
+    assert len(sizes) == 6 and min(sizes) > 50_000
+    limit = 2 * max(sizes) + 10
+    parts = split_reply((header, buffers), limit=limit)
+    assert len(parts) == 3
+    assert [p[0]["part"] for p in parts] == [0, 1, 2] and {p[0]["parts"] for p in parts} == {3}
+    assert all(sum(len(b) for b in bufs) <= limit for _, bufs in parts)
+    joined = [item["index"] for h, _ in parts for item in h["items"]]
+    assert joined == [item["index"] for item in header["items"]] == list(range(6))
+    assert [bytes(b) for _, bufs in parts for b in bufs] == [bytes(b) for b in buffers]
+    assert split_reply((header, buffers)) == [(header, buffers)]  # under 4 MB: one message, no parts
+    alone = split_reply((header, buffers), limit=10)  # each item over the limit goes alone
+    assert len(alone) == 6 and all(len(bufs) == 1 for _, bufs in alone)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .messages import Message, f64_buffer
+from .messages import MAX_MESSAGE_BYTES, Message, f64_buffer
 
 MEDIA_REQUESTS = ("media_request", "hparams_request")
 PLUGINS = ("images", "audio", "text", "pr_curves")
@@ -198,6 +198,28 @@ def hparams_reply(source: Any, request: dict, metric_tags: set[str] | None = Non
              "columns": columns, "rows": rows}, [])
 
 
+def split_reply(reply: Message, limit: int = MAX_MESSAGE_BYTES) -> list[Message]:
+    """A ``media_reply`` cut between items into parts under ``limit`` bytes (``part``/``parts``
+    added; the browser joins them). An item is never cut: one larger than ``limit`` goes alone."""
+    header, buffers = reply
+    items = header.get("items") or []
+    if sum(len(b) for b in buffers) <= limit or len(items) < 2:
+        return [reply]
+    per_item = len(buffers) // len(items)  # 1 per image/audio/text, 6 per PR curve
+    groups: list[list[int]] = [[]]
+    size = 0
+    for k in range(len(items)):
+        cost = sum(len(b) for b in buffers[k * per_item:(k + 1) * per_item])
+        if groups[-1] and size + cost > limit:
+            groups.append([])
+            size = 0
+        groups[-1].append(k)
+        size += cost
+    return [({**header, "items": [items[k] for k in group], "part": part, "parts": len(groups)},
+             [b for k in group for b in buffers[k * per_item:(k + 1) * per_item]])
+            for part, group in enumerate(groups)]
+
+
 def media_messages(widget: Any, request: dict) -> list[Message]:
     """Reply to a media or hparams request; never raises (an error goes back in the reply)."""
     kind = request.get("kind")
@@ -206,7 +228,7 @@ def media_messages(widget: Any, request: dict) -> list[Message]:
             if kind == "hparams_request":
                 metric_tags = set(widget.catalog.get("scalars", {}))
                 return [hparams_reply(widget._source, request, metric_tags)]
-            return [media_reply(widget._source, request)]
+            return split_reply(media_reply(widget._source, request))
     except Exception as exc:  # the browser must not wait forever
         report = getattr(widget, "_report_error", None)
         if report is not None:

@@ -113,6 +113,24 @@ describe("media protocol", () => {
     expect(got).toHaveLength(1);
     expect(r.size).toBe(0);
   });
+  it("joins a reply sent in parts, in part order, whatever the arrival order", () => {
+    const r = new MediaRequests(() => {}, 0.25);
+    const got: [MediaReply, unknown[]][] = [];
+    const id = r.media("images", "t", "a", 3, (reply, bufs) => got.push([reply, bufs]));
+    const part = (k: number, index: number) =>
+      ({ kind: "media_reply", request_id: id, plugin: "images", tag: "t", run: "a", steps: [3], wall_times: [1], step: 3,
+         items: [{ index }], part: k, parts: 3 }) as never;
+    r.handle(part(1, 1), ["b1"] as never);
+    r.handle(part(0, 0), ["b0"] as never);
+    expect(got).toHaveLength(0);
+    expect(r.size).toBe(1);
+    r.handle(part(2, 2), ["b2"] as never);
+    expect(got).toHaveLength(1);
+    expect(got[0][0].items.map((i) => i.index)).toEqual([0, 1, 2]);
+    expect(got[0][1]).toEqual(["b0", "b1", "b2"]);
+    expect(got[0][0].parts).toBeUndefined();
+    expect(r.size).toBe(0);
+  });
   it("copies bytes out of misaligned views", () => {
     const buf = new Uint8Array([0, 104, 105, 0]).buffer;
     expect(decodeText(new DataView(buf, 1, 2))).toBe("hi");
