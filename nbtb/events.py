@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from google.protobuf.message import DecodeError
 
 from . import tensors
+from .crc import masked_crc
 from .bulk import ScalarBlock, NoTemplate, read_varint, decode_scalars, single_value
 from .proto import event_pb2, summary_pb2
 from .records import HEADER, Framing, payload_crc_ok
@@ -34,9 +35,42 @@ class TagInfo:
     description: str = ""
 
 
+class Deferred(NamedTuple):
+    """A histogram, image or audio record set aside undecoded (its CRC already checked).
+
+    `kind`, `tag` and `step` come from a peek, so `.tags` counts it without decoding. `payload`
+    is None for local files: the bytes are read again (`at`, `length`; CRC checked again) when
+    its frame or card is asked for, so a loaded logdir does not hold every image in memory.
+    """
+
+    seq: int
+    payload: bytes | None
+    source: str  # the file
+    offset: int  # the record's byte offset in it (for messages)
+    kind: str
+    tag: str
+    step: int
+    at: int = 0  # the payload's byte offset in the file
+    length: int = 0
+
+
+ReadRanges = Callable[[str, list[tuple[int, int]]], list[bytes]]  # (file, [(start, size)]) -> bytes
+
+
+def compact_ints(values: np.ndarray) -> np.ndarray:
+    """int32 when every value fits (nearly always for steps and read order), else unchanged:
+    a loaded logdir keeps its points in 24 bytes instead of 32 until the frame is built."""
+    if values.dtype != np.int32 and len(values) and -2**31 <= values.min() and values.max() < 2**31:
+        return values.astype(np.int32)
+    return values
+
+
 @dataclass
 class ScalarChunk:
-    """Points of one tag, all from `simple_value`s or all from tensors (whose kind the tag's plugin decides)."""
+    """Points of one tag, all from `simple_value`s or all from tensors (whose kind the tag's plugin decides).
+
+    `step` and `seq` may be int32 or int64 (see `compact_ints`); readers widen them as needed.
+    """
 
     tag: int  # code into RunEvents.tag_names
     tensor: bool
@@ -53,9 +87,7 @@ class RunEvents:
     tag_info: dict[str, TagInfo] = field(default_factory=dict)
     scalars: list[ScalarChunk] = field(default_factory=list)
     points: dict[tuple[int, bool], list[tuple]] = field(default_factory=dict)  # not yet chunked
-    # (seq, payload, file, byte offset, kind, tag, step) of histogram/image/audio records not
-    # decoded yet; kind, tag and step (from a peek) let `.tags` count them without decoding
-    deferred: list[tuple[int, bytes, str, int, str, str, int]] = field(default_factory=list)
+    deferred: list[Deferred] = field(default_factory=list)  # histogram/image/audio records not decoded yet
     rows: dict[str, list[tuple]] = field(default_factory=dict)  # kind -> (tag, step, wall, seq, ...)
     starts: list[tuple[int, int]] = field(default_factory=list)  # (seq, step) of SessionLog.START
     graphs: list[tuple[int, float, bytes]] = field(default_factory=list)
@@ -98,8 +130,9 @@ class RunEvents:
     def flush_points(self) -> None:
         for (tag, tensor), points in self.points.items():
             step, wall, value, seq = zip(*points)
-            self.scalars.append(ScalarChunk(tag, tensor, np.array(step, np.int64), np.array(wall, np.float64),
-                                            np.array(value, np.float64), np.array(seq, np.int64)))
+            self.scalars.append(ScalarChunk(tag, tensor, compact_ints(np.array(step, np.int64)),
+                                            np.array(wall, np.float64), np.array(value, np.float64),
+                                            compact_ints(np.array(seq, np.int64))))
         self.points.clear()
 
     def add_row(self, kind: str, row: tuple) -> None:
@@ -107,8 +140,10 @@ class RunEvents:
 
 
 def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing, source: str = "",
-                 base_offset: int = 0) -> list[tuple[int, str]]:
+                 base_offset: int = 0, keep_payloads: bool = True) -> list[tuple[int, str]]:
     """Decode the framed records of one buffer into `run`; return (offset, problem) of bad payloads.
+
+    `keep_payloads=False` (local files) sets histogram/image/audio records aside by position only.
 
     The framing may leave payload CRCs unchecked (`records.frame(verify=False)`): they are checked
     here, in bulk for stacked scalars and one by one for the rest, before anything is decoded.
@@ -127,10 +162,12 @@ def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing, sour
     problems = [(int(framing.offsets[i]) - HEADER, "corrupt record payload (CRC mismatch)") for i in corrupt.tolist()]
     for i in rest.tolist():
         start = int(framing.offsets[i])
-        payload = bytes(buf[start : start + int(framing.lengths[i])])
+        length = int(framing.lengths[i])
+        payload = bytes(buf[start : start + length])
         peek = _peek_media(payload)
         if peek is not None:
-            run.deferred.append((base + i, payload, source, base_offset + start - HEADER, *peek))
+            run.deferred.append(Deferred(base + i, payload if keep_payloads else None, source,
+                                         base_offset + start - HEADER, *peek, base_offset + start, length))
             continue
         problem = _decode(run, payload, base + i)
         if problem:
@@ -147,23 +184,51 @@ def _decode(run: RunEvents, payload: bytes, seq: int) -> str | None:
     return None
 
 
-def decode_deferred(run: RunEvents, kind: str | None = None, tag: str | None = None
-                    ) -> list[tuple[str, int, str]]:
+def decode_deferred(run: RunEvents, kind: str | None = None, tag: str | None = None,
+                    read_ranges: ReadRanges | None = None) -> list[tuple[str, int, str]]:
     """Decode the histogram/image/audio records set aside by `read_records` (only those of `kind`
-    and `tag` when given, so one card's data costs one series' decoding); (path, offset, problem)."""
+    and `tag` when given, so one card's data costs one series' decoding); (path, offset, problem).
+
+    Records kept by position are read again with `read_ranges`, all of a file's in one call, and
+    their CRC checked again: a file changed since it was read loses those records, with a problem.
+    """
+    chosen = [d for d in run.deferred
+              if (kind is None or d.kind == kind) and (tag is None or d.tag == tag)]
+    if not chosen:
+        return []
+    taken = {d.seq for d in chosen}
+    run.deferred[:] = [d for d in run.deferred if d.seq not in taken]
+    payloads = _payloads(chosen, read_ranges)
     problems = []
-    rest = []
-    for item in run.deferred:
-        seq, payload, source, offset, item_kind, item_tag, _step = item
-        if (kind is not None and item_kind != kind) or (tag is not None and item_tag != tag):
-            rest.append(item)
-            continue
-        problem = _decode(run, payload, seq)
+    for d in sorted(chosen):
+        payload = payloads.get(d.seq)
+        problem = "record changed on disk since it was read (CRC mismatch)" if payload is None \
+            else _decode(run, payload, d.seq)
         if problem:
-            problems.append((source, offset, problem))
-    run.deferred[:] = rest
+            problems.append((d.source, d.offset, problem))
     run.flush_points()
     return problems
+
+
+def _payloads(items: list[Deferred], read_ranges: ReadRanges | None) -> dict[int, bytes]:
+    """seq -> payload bytes of set-aside records, re-reading (and re-checking) those kept by position."""
+    out = {d.seq: d.payload for d in items if d.payload is not None}
+    by_file: dict[str, list[Deferred]] = {}
+    for d in items:
+        if d.payload is None:
+            by_file.setdefault(d.source, []).append(d)
+    for source, group in by_file.items():
+        if read_ranges is None:
+            raise ValueError(f"{source}: records set aside by position need a reader")
+        try:
+            blobs = read_ranges(source, [(d.at, d.length + 4) for d in group])  # payload + its CRC
+        except OSError:
+            continue  # the file is gone: each record is reported as lost
+        for d, blob in zip(group, blobs):
+            payload = blob[:d.length]
+            if len(blob) == d.length + 4 and int.from_bytes(blob[d.length:], "little") == masked_crc(payload):
+                out[d.seq] = payload
+    return out
 
 
 _MEDIA_KEYS = {0x22: "images", 0x2A: "histograms", 0x32: "audio"}  # Summary.Value image, histo, audio
@@ -198,7 +263,8 @@ def _add_block(run: RunEvents, block: ScalarBlock, base: int) -> None:
     if block.metadata is not None:
         metadata = summary_pb2.SummaryMetadata.FromString(block.metadata)
     run.note_metadata(block.tag, int(seq[0]), metadata)
-    run.scalars.append(ScalarChunk(run.code(block.tag), block.is_tensor, block.step, block.wall_time, block.value, seq))
+    run.scalars.append(ScalarChunk(run.code(block.tag), block.is_tensor, compact_ints(block.step), block.wall_time,
+                                   block.value, compact_ints(seq)))
 
 
 def _add_event(run: RunEvents, event: event_pb2.Event, seq: int) -> None:

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from .events import RunEvents
+from .events import RunEvents, ScalarChunk
 
 _SCALAR_COLUMNS = ["run", "tag", "step", "wall_time", "value"]
 _ROW_COLUMNS = {
@@ -54,7 +54,7 @@ def purge_keep(tag: np.ndarray, seq: np.ndarray, step: np.ndarray, restarts: lis
             first_of_record = np.ones(n, dtype=bool)
             first_of_record[1:] = ~same_tag | later_seq
             rec = np.cumsum(first_of_record) - 1  # record number per row
-            rec_step = step[first_of_record]
+            rec_step = step[first_of_record].astype(np.int64)  # int32 steps: _BIG must not wrap
             rec_tag = tag[first_of_record]
             suffix = pd.Series(rec_step[::-1]).groupby(rec_tag[::-1]).cummin().to_numpy()[::-1]
             later_min = np.full(len(rec_step), _BIG, dtype=np.int64)
@@ -72,7 +72,8 @@ def _restarts(ev: RunEvents, purge: bool) -> list[tuple[int, int]]:
 
 def _run_scalars(ev: RunEvents, purge: bool, want_tag: Callable[[str], bool], since_seq: int = 0,
                  rank: np.ndarray | None = None):
-    """(tag ranks, step, wall, value) of one run, sorted by (tag rank, read order), purged.
+    """(tag ranks, step, wall, value, seq, chunks used) of one run, sorted by (tag rank, read
+    order), purged.
 
     `rank` maps the run's tag codes to their place in the frame's tag order (default: by name).
     Chunks hold one tag each, in read order, so laying them out by (rank, first record) is usually
@@ -103,8 +104,8 @@ def _run_scalars(ev: RunEvents, purge: bool, want_tag: Callable[[str], bool], si
     if purge:
         keep = purge_keep(tag, seq, step, _restarts(ev, purge) if not since_seq else [])
         if not keep.all():
-            tag, step, wall, value = tag[keep], step[keep], wall[keep], value[keep]
-    return tag, step, wall, value
+            tag, step, wall, value, seq = tag[keep], step[keep], wall[keep], value[keep], seq[keep]
+    return tag, step, wall, value, seq, chunks
 
 
 def scalar_frame_for(name: str, ev: RunEvents, purge: bool, want_tag, since_seq: int = 0) -> pd.DataFrame:
@@ -114,7 +115,8 @@ def scalar_frame_for(name: str, ev: RunEvents, purge: bool, want_tag, since_seq:
     parts = _run_scalars(ev, purge, want_tag, since_seq, rank)
     if parts is None or len(parts[0]) == 0:
         return EMPTY_SCALARS.copy()
-    tag, step, wall, value = parts
+    tag, step, wall, value = parts[:4]
+    step = step.astype(np.int64, copy=False)
     return pd.DataFrame({
         "run": pd.Categorical.from_codes(np.zeros(len(step), dtype=np.int32), categories=[name]),
         "tag": pd.Categorical.from_codes(tag, categories=names).remove_unused_categories(),
@@ -122,18 +124,25 @@ def scalar_frame_for(name: str, ev: RunEvents, purge: bool, want_tag, since_seq:
     })
 
 
-def _scalars(runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
+def _code_dtype(n: int) -> type:
+    """The integer type pandas itself uses for the codes of `n` categories (no conversion copy)."""
+    return np.int8 if n < 2**7 else np.int16 if n < 2**15 else np.int32
+
+
+def _scalars(runs: dict[str, RunEvents], purge: bool, want_tag, rebase: bool = False) -> pd.DataFrame:
     """All runs' scalars, ordered by run, then tag name, then read order.
 
-    The output columns are allocated once at their largest possible size and filled run by run,
-    so peak memory is the stored events plus one frame, not several concatenated copies.
+    The output columns are allocated once at their largest possible size and filled run by run.
+    With `rebase`, each run's points then live in the frame's arrays alone: the run's chunks are
+    replaced by views of its rows (plus their read order), and the old chunks freed, so loading a
+    logdir holds its scalars once, not twice (peak memory ~ one frame, not events + frame).
     """
     run_names = list(runs)
     all_tags = sorted({t for ev in runs.values() for t in ev.tag_names})
     tag_index = {t: i for i, t in enumerate(all_tags)}
     capacity = sum(len(c.step) for ev in runs.values() for c in ev.scalars)
-    run_code = np.empty(capacity, dtype=np.int32)
-    tag_code = np.empty(capacity, dtype=np.int32)
+    run_code = np.empty(capacity, dtype=_code_dtype(len(run_names)))
+    tag_code = np.empty(capacity, dtype=_code_dtype(len(all_tags)))
     steps = np.empty(capacity, dtype=np.int64)
     walls = np.empty(capacity, dtype=np.float64)
     values = np.empty(capacity, dtype=np.float64)
@@ -143,24 +152,68 @@ def _scalars(runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
         parts = _run_scalars(ev, purge, want_tag, rank=rank)
         if parts is None or len(parts[0]) == 0:
             continue
-        tag, step, wall, value = parts
+        tag, step, wall, value, seq, used = parts
         end = n + len(step)
         run_code[n:end] = r
         tag_code[n:end] = tag
         steps[n:end] = step
         walls[n:end] = wall
         values[n:end] = value
+        if rebase:
+            del parts, step, wall, value
+            _rebase(ev, used, tag, seq, rank, steps[n:end], walls[n:end], values[n:end])
+            del used, seq, tag
+            release_freed_memory()
         n = end
     if n == 0:
         return EMPTY_SCALARS.copy()
     used_codes = np.flatnonzero(np.bincount(tag_code[:n], minlength=len(all_tags)))
-    remap = np.full(len(all_tags), -1, dtype=np.int32)
-    remap[used_codes] = np.arange(len(used_codes), dtype=np.int32)
+    remap = np.full(len(all_tags), -1, dtype=tag_code.dtype)
+    remap[used_codes] = np.arange(len(used_codes))
+    codes = tag_code[:n] if len(used_codes) == len(all_tags) else remap[tag_code[:n]]
     return pd.DataFrame({
         "run": pd.Categorical.from_codes(run_code[:n], categories=run_names),
-        "tag": pd.Categorical.from_codes(remap[tag_code[:n]], categories=[all_tags[i] for i in used_codes]),
+        "tag": pd.Categorical.from_codes(codes, categories=[all_tags[i] for i in used_codes]),
         "step": steps[:n], "wall_time": walls[:n], "value": values[:n],
     }, copy=False)
+
+
+def _rebase(ev: RunEvents, used: list[ScalarChunk], tag: np.ndarray, seq: np.ndarray, rank: np.ndarray,
+            step: np.ndarray, wall: np.ndarray, value: np.ndarray) -> None:
+    """Replace the chunks a run's frame rows came from by views of those rows, one chunk per tag.
+
+    Purged points are dropped for good: purging only ever removes points superseded by later
+    records, so no later read can bring them back. The read order (`seq`) is kept, as int32, for
+    the purging of records read later.
+    """
+    code_of = {int(rank[c]): c for c in range(len(rank))}
+    starts = np.flatnonzero(np.concatenate([[True], tag[1:] != tag[:-1]]))
+    ends = np.append(starts[1:], len(tag))
+    order = seq.astype(np.int32) if len(seq) and seq[-1] < 2**31 else seq
+    rebased = [ScalarChunk(code_of[int(tag[a])], False, step[a:b], wall[a:b], value[a:b], order[a:b])
+               for a, b in zip(starts.tolist(), ends.tolist())]
+    taken = {id(c) for c in used}
+    ev.scalars[:] = [c for c in ev.scalars if id(c) not in taken] + rebased
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by numpy back to the OS now (glibc keeps freed heap pages otherwise)."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _load_malloc_trim():
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, Windows, musl): nothing to do
+        return None
+
+
+_malloc_trim = _load_malloc_trim()
 
 
 def scalar_series(ev: RunEvents, tag: str, purge: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -170,7 +223,7 @@ def scalar_series(ev: RunEvents, tag: str, purge: bool) -> tuple[np.ndarray, np.
     parts = _run_scalars(ev, purge, lambda t: t == tag) if tag in ev.tag_codes else None
     if parts is None:
         return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.float64)
-    return parts[1], parts[2], parts[3]
+    return parts[1].astype(np.int64, copy=False), parts[2], parts[3]
 
 
 def _scalar_counts(runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
@@ -299,7 +352,7 @@ def _media_counts(kind: str, runs: dict[str, RunEvents], purge: bool, want_tag) 
     out = []
     for name, ev in runs.items():
         rows = [(ev.tag_names[r[0]], r[3], r[1]) for r in ev.rows.get(kind, [])]
-        rows += [(tag, seq, step) for seq, _, _, _, k, tag, step in ev.deferred if k == kind]
+        rows += [(d.tag, d.seq, d.step) for d in ev.deferred if d.kind == kind]
         rows = sorted(r for r in rows if want_tag(r[0]))
         if not rows:
             continue
@@ -368,7 +421,7 @@ def build_frame(kind: str, runs: dict[str, RunEvents], purge: bool, want_tag, fr
         return frames[other]
 
     if kind == "scalars":
-        return _scalars(runs, purge, want_tag)
+        return _scalars(runs, purge, want_tag, rebase=True)
     if kind in _ROW_COLUMNS:
         return _rows(kind, runs, purge, want_tag)
     if kind == "hparams":

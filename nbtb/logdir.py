@@ -173,7 +173,8 @@ class Logdir:
                 continue
             buf = self._storage.read_from(state.path, state.offset)
             framing = records.frame(buf, resyncing=state.resyncing, verify=False)
-            problems = framing.damage + read_records(run.events, buf, framing, state.path, state.offset)
+            problems = framing.damage + read_records(run.events, buf, framing, state.path, state.offset,
+                                                     keep_payloads=self._storage.keeps_payloads)
             if problems and not state.warned:
                 state.warned = True  # one warning per damaged file
                 offset, what = min(problems)
@@ -227,7 +228,7 @@ class Logdir:
             run = self._runs.get(name)
             if run is None or not run.events.deferred:
                 continue
-            for path, offset, what in decode_deferred(run.events, kind, tag):
+            for path, offset, what in decode_deferred(run.events, kind, tag, self._storage.read_ranges):
                 state = run.files.get(path)
                 if state is not None and not state.warned:
                     state.warned = True
@@ -252,7 +253,9 @@ class Logdir:
 
     @property
     def scalars(self) -> pd.DataFrame:
-        return self._frame("scalars")
+        # A shallow copy: the frame's arrays are also the loader's storage (frames._scalars), and
+        # pandas' copy-on-write gives an edit of this frame its own copy instead of changing them.
+        return self._frame("scalars").copy(deep=False)
 
     @property
     def histograms(self) -> pd.DataFrame:

@@ -21,6 +21,8 @@ class Storage(Protocol):
     def event_files(self, root: str) -> list[str]: ...
     def size(self, path: str) -> int: ...
     def read_from(self, path: str, offset: int) -> bytes: ...
+    def read_ranges(self, path: str, ranges: list[tuple[int, int]]) -> list[bytes]: ...
+    keeps_payloads: bool
     def relpath(self, path: str, root: str) -> str: ...
     def dirname(self, path: str) -> str: ...
 
@@ -47,6 +49,23 @@ class LocalStorage:
             f.seek(offset)
             return f.read()
 
+    # Re-reading a local file is cheap, so set-aside records are kept by position, not in memory.
+    keeps_payloads = False
+
+    def read_ranges(self, path: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        """The bytes at each (start, size) of one file (short where the file ends)."""
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            if hasattr(os, "pread"):
+                return [os.pread(fd, size, start) for start, size in ranges]
+            out = []
+            for start, size in ranges:
+                os.lseek(fd, start, os.SEEK_SET)
+                out.append(os.read(fd, size))
+            return out
+        finally:
+            os.close(fd)
+
     def relpath(self, path: str, root: str) -> str:
         rel = os.path.relpath(path, root)
         return "." if rel == "." else rel.replace(os.sep, "/")
@@ -55,6 +74,9 @@ class LocalStorage:
 
 
 class FsspecStorage:
+    # A remote re-read is a request per record: set-aside records keep their bytes in memory.
+    keeps_payloads = True
+
     def __init__(self, url: str, **options) -> None:
         import fsspec
 
@@ -83,6 +105,9 @@ class FsspecStorage:
         if size <= offset:
             return b""
         return self.fs.cat_file(path, start=offset, end=size)
+
+    def read_ranges(self, path: str, ranges: list[tuple[int, int]]) -> list[bytes]:
+        return [self.fs.cat_file(path, start=start, end=start + size) for start, size in ranges]
 
     def relpath(self, path: str, root: str) -> str:
         rel = posixpath.relpath(path, self._strip(root))
