@@ -46,9 +46,13 @@ def free_port() -> int:
 
 
 class JupyterLab:
-    """A private JupyterLab server; use as a context manager."""
+    """A private JupyterLab server (``app="notebook"``: Notebook 7, the same server with the
+    classic single-document front end); use as a context manager."""
 
-    def __init__(self, root: Path, log: Path | None = None) -> None:
+    def __init__(self, root: Path, log: Path | None = None, app: str = "jupyterlab") -> None:
+        if app not in ("jupyterlab", "notebook"):
+            raise ValueError(app)
+        self.app = app
         self.root = Path(root).resolve()
         self.port = free_port()
         self.token = secrets.token_hex(16)
@@ -80,12 +84,15 @@ class JupyterLab:
         return env
 
     def start(self, timeout: float = 90) -> JupyterLab:
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+        app_class = "LabApp" if self.app == "jupyterlab" else "JupyterNotebookApp"
+        cmd = [sys.executable, "-m", self.app, "--no-browser", "--ip=127.0.0.1",
                f"--port={self.port}", "--port-retries=0", f"--ServerApp.token={self.token}",
                f"--ServerApp.root_dir={self.root}", "--ServerApp.open_browser=False",
-               "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run commands directly
-               "--LabApp.news_url=", "--ServerApp.terminals_enabled=False",
+               f"--{app_class}.expose_app_in_browser=True",  # window.jupyterapp: run commands directly
+               "--ServerApp.terminals_enabled=False",
                "--allow-root"]  # CI containers often run as root
+        if self.app == "jupyterlab":
+            cmd.append("--LabApp.news_url=")
         log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self._environment(),
                                      cwd=self.root, start_new_session=True)
@@ -168,7 +175,8 @@ KERNEL_IDLE = """() => {
 
 def open_notebook(page: Any, lab: JupyterLab, relpath: str, timeout: float = 90) -> None:
     """Open ``relpath`` (relative to the lab root) and wait until its kernel is idle."""
-    page.goto(lab.url(f"/lab/tree/{relpath}"), timeout=timeout * 1000)
+    prefix = "/lab/tree" if lab.app == "jupyterlab" else "/notebooks"
+    page.goto(lab.url(f"{prefix}/{relpath}"), timeout=timeout * 1000)
     page.wait_for_function(KERNEL_IDLE, timeout=timeout * 1000)
 
 
