@@ -25,14 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from .widgets.reduce import reduce_indices
-
 STATIC = Path(__file__).parent / "static"
 REPORT_JS = STATIC / "report.js"
 REPORT_CSS = STATIC / "report.css"
 
-MAX_POINTS = 2_000  # scalar points kept per (tag, run); longer series are reduced per pixel column
-MAX_IMAGES = 10  # latest steps kept per image / audio / PR-curve series
+MAX_POINTS = 1_000  # scalar points kept per (tag, run); longer series are reduced per pixel column
+MAX_IMAGES = 5  # latest steps kept per image / audio / PR-curve series
 MAX_HISTOGRAMS = 30  # histogram steps kept per series, evenly spread, first and last included
 MAX_TEXT = 100  # latest text steps kept per series
 MEDIA_PLUGINS = ("images", "audio", "text", "pr_curves")
@@ -154,6 +152,8 @@ def build_payload(source: Any, *, runs: Any = None, tags: Any = None, max_points
                 catalog[kind][tag] = rs
     if not any(catalog[k] for k in catalog if k != "hparams"):
         raise ValueError(f"nothing to export: no data for the chosen runs and tags in {name}")
+
+    from .widgets.reduce import reduce_indices
 
     blob = _Blob()
     notes: list[str] = []
