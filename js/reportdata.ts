@@ -8,7 +8,6 @@
  * embedded series when reduced or zoomed. Histograms, media steps and the HParams table were
  * recorded from the kernel's own reply builders at export. No DOM here: unit-tested in node.
  */
-import { fileStem } from "./card";
 import type { Buf } from "./protocol";
 import { gather, reduceIndices } from "./reduce";
 import { smooth } from "./smoothing";
@@ -141,6 +140,11 @@ export function prepare(
   };
 }
 
+/** The kernel's CSV file name rule (nbtb/widgets/messages.py csv_filename; card.ts fileStem). */
+export function csvFilename(tag: string): string {
+  return `${tag.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+|[._]+$/g, "") || "scalars"}.csv`;
+}
+
 function csvCell(v: string): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
@@ -189,7 +193,7 @@ export function answer(data: ReportData, content: unknown, state: Map<string, un
     }
     case "csv_request": {
       const text = new TextEncoder().encode(csvText(data, tag, strings(req.runs)));
-      return [[{ kind: "csv_reply", request_id, filename: `${fileStem(tag)}.csv` }, [new DataView(text.buffer)]]];
+      return [[{ kind: "csv_reply", request_id, filename: csvFilename(tag) }, [new DataView(text.buffer)]]];
     }
     case "histograms_request": {
       const byRun = data.histograms.get(tag);
