@@ -150,6 +150,10 @@ def build_payload(source: Any, *, runs: Any = None, tags: Any = None, max_points
             # HParams "tags" are the plugin's own records, not user tags: never filtered by --tag.
             if rs and (kind == "hparams" or tag_ok(tag)):
                 catalog[kind][tag] = rs
+    for kind, attr in (("histograms", "histograms"), ("images", "images"), ("audio", "audio"), ("text", "text"),
+                       ("pr_curves", "tensors"), ("hparams", "hparams")):
+        if kind in catalog and not hasattr(source, attr):  # e.g. a --logdir_spec union: scalars only
+            catalog[kind] = {}
     if not any(catalog[k] for k in catalog if k != "hparams"):
         raise ValueError(f"nothing to export: no data for the chosen runs and tags in {name}")
 
@@ -313,7 +317,7 @@ def render_html(index: dict, data: bytes, title: str) -> str:
 def _name(source: Any, include_paths: bool) -> str:
     path = getattr(source, "path", None)
     parts = getattr(source, "parts", None)
-    if path is None and parts:
+    if parts:  # several logdirs (--logdir_spec name:path,...): their names, not their paths
         names = [str(getattr(lg, "path", label)) if include_paths else str(label) for label, lg in parts]
         return ", ".join(names)
     if path is None:

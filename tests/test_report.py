@@ -262,3 +262,16 @@ def test_cli_export_bad_input_is_one_line_exit_2(logdir, tmp_path, args, message
 def test_cli_export_unwritable_output_is_exit_1(logdir, tmp_path):
     out = cli("export", logdir, "-o", tmp_path / "no" / "such" / "dir.html", "-q")
     assert out.returncode == 1 and "cannot write" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_dashboard_over_several_logdirs_names_them_without_paths(logdir, tmp_path):
+    from nbtb.widgets.multi import MultiLogdir
+
+    union = MultiLogdir([("first", nbtb.load(str(logdir))), ("second", nbtb.load(str(logdir)))],
+                        f"first:{logdir},second:{logdir}")
+    dash = nbtb.Dashboard(union, reload_interval=0)
+    dash.save(tmp_path / "multi.html")
+    index, _, html = read_report(tmp_path / "multi.html")
+    assert str(logdir) not in html and index["traits"]["logdir"] == "first, second"
+    assert "first/alpha" in index["traits"]["runs"] and index["traits"]["catalog"]["scalars"]
+    dash.close()
