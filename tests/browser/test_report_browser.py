@@ -299,3 +299,21 @@ def test_hparams_tab_lists_the_sessions_and_selects_runs(rpage):
     row.locator("input").check()
     shot(rpage, "hparams")
     assert rpage.outside == [] and rpage.errors == [], (rpage.outside, rpage.errors)
+
+
+def test_csv_button_downloads_the_embedded_points(rpage, frame):
+    import pandas as pd
+
+    root = open_tab(rpage, "scalars")
+    button = card(root, "loss/train").locator('[data-testid="card-csv"]')
+    button.scroll_into_view_if_needed()
+    with rpage.expect_download() as download:
+        button.click()
+    got = pd.read_csv(download.value.path())
+    assert download.value.suggested_filename == "loss_train.csv"
+    want = frame[frame.tag == "loss/train"].astype({"run": str, "tag": str})
+    assert len(got) == len(want) == 3 * STEPS and set(got.run) == set(RUNS)  # the hostile name, quoted
+    merged = got.merge(want, on=["run", "tag", "step"])
+    assert len(merged) == len(want)
+    assert (merged.value_x == merged.value_y).all() and (merged.wall_time_x == merged.wall_time_y).all()
+    assert rpage.outside == [] and rpage.errors == [], (rpage.outside, rpage.errors)
