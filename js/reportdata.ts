@@ -5,7 +5,8 @@
  * export cap) and every `scalars_request` is answered here the way the kernel answers it
  * (nbtb/widgets/dashboard.py `_prepare`): cut to the zoomed step range with one neighbour each
  * side, reduced per pixel column when longer than the card can show, and smoothed over the whole
- * embedded series when reduced or zoomed. Histograms, media steps and the HParams table were
+ * embedded series when reduced or zoomed (`smoothReduced` when reduced at export). Histograms,
+ * media steps and the HParams table were
  * recorded from the kernel's own reply builders at export. No DOM here: unit-tested in node.
  */
 import type { Buf } from "./protocol";
@@ -16,7 +17,8 @@ import { smooth } from "./smoothing";
 export type Ref = [number, number, "f8" | "f4" | "i4" | "u1"];
 
 export interface ReportIndex {
-  scalars?: [string, string, number, Ref, Ref, Ref][];
+  /** tag, run, total, step, wall_time, value[, gaps, gap means]: the last two when reduced at export. */
+  scalars?: ([string, string, number, Ref, Ref, Ref] | [string, string, number, Ref, Ref, Ref, Ref, Ref])[];
   histograms?: [string, string, number, number, Ref[]][];
   media?: [string, string, string, number[], number[], [number, unknown[], Ref[]][]][];
   hparams?: { columns: unknown[]; rows: unknown[] } | null;
@@ -29,6 +31,9 @@ export interface StoredScalars {
   value: Float64Array;
   /** Points in the logged series (more than `step.length` when reduced at export). */
   total: number;
+  /** Reduced at export: logged points each kept one stands for, and the mean of the dropped ones. */
+  gaps?: Float64Array;
+  means?: Float64Array;
 }
 
 export interface StoredMedia {
@@ -46,12 +51,25 @@ export interface ReportData {
 
 export type Reply = [Record<string, unknown>, Buf[]];
 
+/** Undoes nbtb/report.py's byte shuffle: `width`-byte numbers stored as byte planes. */
+export function unshuffle(src: Uint8Array, width: number): ArrayBuffer {
+  const m = Math.floor(src.length / width);
+  const out = new Uint8Array(m * width);
+  for (let j = 0; j < width; j++) {
+    const plane = j * m;
+    for (let i = 0; i < m; i++) out[i * width + j] = src[plane + i];
+  }
+  return out.buffer;
+}
+
+/** A stored numeric array (byte-shuffled int32/float32/float64) as float64. */
 export function floats(blob: ArrayBuffer, [offset, length, kind]: Ref): Float64Array {
   if (offset < 0 || offset + length > blob.byteLength) throw new Error("report data: reference out of range");
-  if (kind === "f8") return new Float64Array(blob, offset, length / 8);
-  if (kind === "f4") return Float64Array.from(new Float32Array(blob, offset, length / 4));
-  if (kind === "i4") return Float64Array.from(new Int32Array(blob, offset, length / 4));
-  return Float64Array.from(new Uint8Array(blob, offset, length));
+  const src = new Uint8Array(blob, offset, length);
+  if (kind === "f8") return new Float64Array(unshuffle(src, 8));
+  if (kind === "f4") return Float64Array.from(new Float32Array(unshuffle(src, 4)));
+  if (kind === "i4") return Float64Array.from(new Int32Array(unshuffle(src, 4)));
+  return Float64Array.from(src);
 }
 
 function bytes(blob: ArrayBuffer, [offset, length]: Ref): DataView {
@@ -70,8 +88,13 @@ function nested<V>(m: Map<string, Map<string, V>>, a: string): Map<string, V> {
 /** The index and blob as lookup tables (Maps: tag and run names are untrusted text). */
 export function unpack(index: ReportIndex, blob: ArrayBuffer): ReportData {
   const data: ReportData = { scalars: new Map(), histograms: new Map(), media: new Map(), hparams: index.hparams ?? null };
-  for (const [tag, run, total, s, w, v] of index.scalars ?? []) {
-    nested(data.scalars, tag).set(run, { step: floats(blob, s), wall: floats(blob, w), value: floats(blob, v), total });
+  for (const [tag, run, total, s, w, v, gaps, means] of index.scalars ?? []) {
+    const stored: StoredScalars = { step: floats(blob, s), wall: floats(blob, w), value: floats(blob, v), total };
+    if (gaps && means) {
+      stored.gaps = floats(blob, gaps);
+      stored.means = floats(blob, means);
+    }
+    nested(data.scalars, tag).set(run, stored);
   }
   for (const [tag, run, n, buckets, refs] of index.histograms ?? []) {
     nested(data.histograms, tag).set(run, { n, buckets, arrays: refs.map((r) => floats(blob, r)) });
@@ -87,6 +110,42 @@ export function unpack(index: ReportIndex, blob: ArrayBuffer): ReportData {
 const view = (a: Float64Array): DataView => new DataView(a.buffer, a.byteOffset, a.byteLength);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
+/**
+ * TensorBoard's smoothing of a series that was reduced at export, evaluated at the kept points.
+ *
+ * Smoothing only the kept points would smooth over `total / n` times too long a window (at 0.99,
+ * ~100 kept points = thousands of logged ones). Each kept point instead stands for `k` logged
+ * points (`gaps`): itself, weighted `1 - w` as in TensorBoard, and the `k - 1` dropped before it,
+ * whose weights `w - w^k` go to their mean (`means`), while the average decays by `w^k` and the
+ * debiasing count grows by `k`. Exact when the dropped points equal their mean; within a few
+ * percent of the noise amplitude otherwise (tests/js/reportdata.test.ts). Without gap data (or a
+ * series that was not reduced) it is TensorBoard's formula on the points as they are.
+ */
+export function smoothReduced(s: StoredScalars, weight: number): Float64Array {
+  const n = s.step.length;
+  if (!s.gaps || !s.means || s.gaps.length !== n || s.means.length !== n) return smooth(s.value, weight);
+  const out = new Float64Array(n);
+  const w = Math.min(Math.max(Number.isFinite(weight) ? weight : 0, 0), 1);
+  let allEqual = true;
+  for (let i = 0; i < n; i++) if (!(s.value[i] === s.value[0])) allEqual = false;
+  let last = 0;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const y = s.value[i];
+    if (allEqual || !Number.isFinite(y)) {
+      out[i] = y;
+      continue;
+    }
+    const k = Math.max(1, s.gaps[i]);
+    const decay = Math.pow(w, k);
+    const m = Number.isFinite(s.means[i]) ? s.means[i] : y;
+    last = last * decay + (1 - w) * y + (w - decay) * m;
+    count += k;
+    out[i] = w === 1 ? last : last / (1 - Math.pow(w, count));
+  }
+  return out;
+}
 
 /** One run's reply series, as the kernel's `_prepare` builds it. */
 export function prepare(
@@ -116,13 +175,16 @@ export function prepare(
   }
   const total = idx.length;
   const windowed = total < n;
-  // `total` counts the points the report holds in the range (smoothing runs over those).
+  // `total` counts the points the report holds in the range.
   const head = (count: number, reduced: boolean, smoothed: boolean) => ({ n: count, total, reduced, smoothed });
+  // A series reduced at export always carries its smoothing: the browser would smooth the kept
+  // points as if they were consecutive.
+  const full = () => (s.total > n ? smoothReduced(s, weight) : smooth(s.value, weight));
   if (total <= 4 * Math.max(1, Math.floor(width))) {
     const arrays = [gather(s.step, idx), gather(s.wall, idx), gather(s.value, idx)];
-    if (!windowed) return { header: head(total, false, false), arrays };
+    if (!windowed && s.total <= n) return { header: head(total, false, false), arrays };
     // A zoomed window carries the whole series' smoothing: restarting it at the edge would bend it.
-    return { header: head(total, false, true), arrays: [...arrays, gather(smooth(s.value, weight), idx)] };
+    return { header: head(total, false, true), arrays: [...arrays, gather(full(), idx)] };
   }
   const sx = gather(s.step, idx);
   const sy = gather(s.value, idx);
@@ -136,7 +198,7 @@ export function prepare(
   const keep = gather(idx, local);
   return {
     header: head(keep.length, true, true),
-    arrays: [gather(s.step, keep), gather(s.wall, keep), gather(s.value, keep), gather(smooth(s.value, weight), keep)],
+    arrays: [gather(s.step, keep), gather(s.wall, keep), gather(s.value, keep), gather(full(), keep)],
   };
 }
 

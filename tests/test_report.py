@@ -72,13 +72,17 @@ def read_report(path: Path) -> tuple[dict, bytes, str]:
 
 def array(blob: bytes, ref: list) -> np.ndarray:
     offset, length, kind = ref
-    dtype = {"f8": "<f8", "f4": "<f4", "i4": "<i4", "u1": "u1"}[kind]
-    return np.frombuffer(blob[offset:offset + length], dtype=dtype).astype(np.float64)
+    raw = np.frombuffer(blob[offset:offset + length], dtype=np.uint8)
+    if kind == "u1":
+        return raw.astype(np.float64)
+    width = 8 if kind == "f8" else 4  # numbers are stored as byte planes (nbtb/report.py _Blob)
+    planes = raw.reshape(width, -1).T.copy()
+    return np.frombuffer(planes.tobytes(), dtype={"f8": "<f8", "f4": "<f4", "i4": "<i4"}[kind]).astype(np.float64)
 
 
 def scalars_of(index: dict, blob: bytes) -> dict[tuple[str, str], tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     return {(tag, run): (total, array(blob, s), array(blob, w), array(blob, v))
-            for tag, run, total, s, w, v in index["scalars"]}
+            for tag, run, total, s, w, v, *_ in index["scalars"]}
 
 
 @pytest.fixture(scope="module")
@@ -127,11 +131,28 @@ def test_long_series_are_reduced_to_the_cap_keeping_ends_and_spikes(default_repo
         assert np.array_equal(value[at], v), "kept points are exact values of the series"
 
 
+def test_reduced_series_carry_gap_counts_and_means_for_smoothing(default_report, loader):
+    from nbtb.report import gap_summary
+
+    index, blob, _ = read_report(default_report[1])
+    entry = next(e for e in index["scalars"] if e[0] == "loss/train" and e[1] == "alpha")
+    assert len(entry) == 8
+    step, _, value = loader.scalar_series("alpha", "loss/train")
+    kept, gaps, means = array(blob, entry[3]), array(blob, entry[6]), array(blob, entry[7])
+    keep = np.searchsorted(step, kept)
+    assert gaps.sum() == keep[-1] + 1 and np.array_equal(gaps, np.diff(np.concatenate([[-1], keep])))
+    i = int(np.argmax(gaps))  # the mean of the points dropped before kept point i
+    want = value[keep[i - 1] + 1:keep[i]].mean()
+    assert means[i] == pytest.approx(want, rel=1e-6)  # stored as float32
+    assert np.array_equal(gap_summary(value, keep)[0], gaps)
+    assert all(len(e) == 6 for e in index["scalars"] if e[0] != "loss/train")  # short: no gap data
+
+
 def test_caps_for_images_histograms_and_points_are_honoured(logdir, loader, tmp_path):
     target = tmp_path / "small.html"
     info = nbtb.save_report(loader, target, max_points=200, max_images=3, max_histograms=4)
     index, blob, _ = read_report(target)
-    assert all(len(array(blob, s)) <= 200 for _, _, _, s, _, _ in index["scalars"])
+    assert all(len(array(blob, entry[3])) <= 200 for entry in index["scalars"])
     images = [m for m in index["media"] if m[0] == "images"]
     assert len(images) == 3
     for plugin, tag, run, steps, walls, recorded in images:
@@ -242,7 +263,7 @@ def test_cli_export_prints_the_size_and_honours_options(logdir, tmp_path):
     index, blob, html = read_report(target)
     traits = index["traits"]
     assert traits["runs"] == ["alpha", "beta"] and traits["smoothing"] == 0.3 and traits["x_axis"] == "wall_time"
-    assert all(len(array(blob, s)) <= 300 for _, _, _, s, _, _ in index["scalars"])
+    assert all(len(array(blob, entry[3])) <= 300 for entry in index["scalars"])
     assert str(logdir) not in html and traits["logdir"] == "my_experiment"
 
 

@@ -233,6 +233,13 @@ def test_drag_zoom_shows_the_range_at_full_detail(rpage, frame):
     assert LONG_STEPS * 0.55 < step < LONG_STEPS * 0.70, step
     want = frame[(frame.run == "alpha") & (frame.tag == LONG_TAG) & (frame.step == step)].value
     assert float(rows[0]["raw"]) == float(want.iloc[0])
+    # the series was reduced at export (20,000 -> 5,000 points): its smoothing still follows the
+    # whole series' (js/reportdata.ts smoothReduced): on this sine of amplitude 1, within 0.005
+    from nbtb.widgets.smoothing import smooth
+
+    weight = float(root.locator('[data-testid="smoothing"]').input_value())
+    full = frame[(frame.run == "alpha") & (frame.tag == LONG_TAG)].sort_values("step")
+    assert float(rows[0]["smoothed"]) == pytest.approx(smooth(full.value.to_numpy(), weight)[step], abs=5e-3)
     shot(rpage, "zoomed")
     c.locator('[data-testid="card-fit"]').click()
     rpage.wait_for_function(f"(el) => Number(el.dataset.points) === {whole}", arg=c.element_handle())

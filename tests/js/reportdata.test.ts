@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { decodeSeries } from "../../js/protocol";
-import { answer, csvFilename, csvText, prepare, type ReportData, type Ref, unpack } from "../../js/reportdata";
+import { gather, reduceIndices } from "../../js/reduce";
+import { answer, csvFilename, csvText, prepare, type ReportData, type Ref, smoothReduced, unpack } from "../../js/reportdata";
 import { smooth } from "../../js/smoothing";
 
 function series(n: number) {
@@ -92,11 +93,17 @@ describe("answer", () => {
 });
 
 describe("unpack", () => {
-  it("widens int32/float32/uint8 storage to float64 and rejects references out of range", () => {
+  it("unshuffles and widens int32/float32/float64 storage to float64, rejects references out of range", () => {
+    const shuffled = (a: ArrayBufferView, width: number) => {
+      const b = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+      const m = b.length / width;
+      return Uint8Array.from({ length: b.length }, (_, t) => b[(t % m) * width + Math.floor(t / m)]);
+    };
     const blob = new ArrayBuffer(24);
-    new Int32Array(blob, 0, 2).set([3, -4]);
-    new Float32Array(blob, 8, 2).set([0.5, 2]);
-    new Float64Array(blob, 16, 1).set([Math.PI]);
+    const bytes = new Uint8Array(blob);
+    bytes.set(shuffled(Int32Array.of(3, -4), 4), 0);
+    bytes.set(shuffled(Float32Array.of(0.5, 2), 4), 8);
+    bytes.set(shuffled(Float64Array.of(Math.PI), 8), 16);
     const ref = (o: number, l: number, k: Ref[2]): Ref => [o, l, k];
     const d = unpack({ scalars: [["t", "r", 2, ref(0, 8, "i4"), ref(8, 8, "f4"), ref(16, 8, "f8")]] }, blob);
     const s = d.scalars.get("t")!.get("r")!;
@@ -104,5 +111,41 @@ describe("unpack", () => {
     expect([...s.wall]).toEqual([0.5, 2]);
     expect([...s.value]).toEqual([Math.PI]);
     expect(() => unpack({ scalars: [["t", "r", 1, ref(0, 64, "f8"), ref(0, 8, "f8"), ref(0, 8, "f8")]] }, blob)).toThrow(/out of range/);
+  });
+});
+
+describe("smoothReduced (a series reduced at export)", () => {
+  // 25,000 noisy points reduced per pixel column to ~1,000, with the gap data nbtb/report.py
+  // writes (gap_summary): logged points per kept one, mean of the dropped ones.
+  const n = 25_000;
+  let seed = 1;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const step = Float64Array.from({ length: n }, (_, i) => i);
+  const value = Float64Array.from({ length: n }, (_, i) => Math.exp(-i / 5000) + 0.2 * (rnd() - 0.5));
+  const keep = reduceIndices(step, value, 0, n - 1, 250);
+  const gaps = new Float64Array(keep.length);
+  const means = new Float64Array(keep.length);
+  keep.forEach((k, i) => {
+    const start = i === 0 ? 0 : keep[i - 1] + 1;
+    let sum = 0;
+    for (let j = start; j < k; j++) sum += value[j];
+    gaps[i] = k - start + 1;
+    means[i] = k > start ? sum / (k - start) : value[k];
+  });
+  const reduced = { step: gather(step, keep), wall: gather(step, keep), value: gather(value, keep), total: n, gaps, means };
+  const maxErr = (a: Float64Array, b: Float64Array) => Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+
+  it.each([0.6, 0.9, 0.99, 0.999])("is close to the whole series' smoothing at %s, closer than smoothing the kept points", (w) => {
+    const truth = gather(smooth(value, w), keep);
+    const err = maxErr(smoothReduced(reduced, w), truth);
+    const naive = maxErr(smooth(reduced.value, w), truth);
+    expect(err).toBeLessThan(naive);
+    expect(err).toBeLessThan(w >= 0.99 ? 0.005 : 0.05); // the noise is +-0.1
+  });
+
+  it("is sent with every reply of such a series, so the browser never smooths the kept points itself", () => {
+    const { header, arrays } = prepare(reduced, 2000, 0.99, null, null);
+    expect(header).toMatchObject({ reduced: false, smoothed: true });
+    expect([...arrays[3]]).toEqual([...smoothReduced(reduced, 0.99)]);
   });
 });
