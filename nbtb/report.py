@@ -203,7 +203,7 @@ def build_payload(source: Any, *, runs: Any = None, tags: Any = None, max_points
     if catalog.get("hparams"):
         from .widgets.media import hparams_table
 
-        columns, rows = hparams_table(source, set(catalog.get("scalars", {})))
+        columns, rows = hparams_table(source, set(all_catalog.get("scalars", {})))
         index["hparams"] = {"columns": columns, "rows": [r for r in rows if r["run"] in kept]}
 
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
@@ -307,6 +307,7 @@ html, body { margin: 0; height: 100%; }
 body { background: #fff; }
 @media (prefers-color-scheme: dark) { body { background: #1e1e1e; } }
 #nbtb-report .nbtb-side, #nbtb-report .nbtb-content { max-height: calc(100vh - 40px); }
+#nbtb-report .nbtb-reload { display: none; }  /* a report never reloads */
 #nbtb-report-error { font: 14px sans-serif; color: #b00020; padding: 16px; white-space: pre-wrap; }
 """
 
