@@ -166,7 +166,9 @@ def build_payload(source: Any, *, runs: Any = None, tags: Any = None, max_points
                 catalog[kind][tag] = rs
     for kind, attr in (("histograms", "histograms"), ("images", "images"), ("audio", "audio"), ("text", "text"),
                        ("pr_curves", "tensors"), ("hparams", "hparams")):
-        if kind in catalog and not hasattr(source, attr):  # e.g. a --logdir_spec union: scalars only
+        # e.g. a --logdir_spec union serves scalars only (checked on the class: the loader's
+        # frames are properties decoded on first use)
+        if catalog.get(kind) and not hasattr(type(source), attr):
             catalog[kind] = {}
     if not any(catalog[k] for k in catalog if k != "hparams"):
         raise ValueError(f"nothing to export: no data for the chosen runs and tags in {name}")
