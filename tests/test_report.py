@@ -296,3 +296,20 @@ def test_dashboard_over_several_logdirs_names_them_without_paths(logdir, tmp_pat
     assert str(logdir) not in html and index["traits"]["logdir"] == "first, second"
     assert "first/alpha" in index["traits"]["runs"] and index["traits"]["catalog"]["scalars"]
     dash.close()
+
+
+def test_damaged_file_still_exports_and_its_path_stays_out(logdir, tmp_path):
+    import shutil
+
+    copy = tmp_path / "damaged_logs"
+    shutil.copytree(logdir / "alpha", copy / "alpha")
+    shutil.copytree(logdir / "beta", copy / "beta")
+    event_file = next((copy / "beta").glob("events.out.tfevents.*"))
+    with open(event_file, "ab") as f:  # a torn, corrupt record at the end
+        f.write(b"\x20\x00\x00\x00\x00\x00\x00\x00garbage-garbage-garbage")
+    out = cli("export", copy, "-o", tmp_path / "d.html")
+    assert out.returncode == 0, out.stderr
+    index, _, html = read_report(tmp_path / "d.html")
+    assert "nbtb: warning:" in out.stderr and str(event_file) in out.stderr  # told on the terminal,
+    assert str(tmp_path) not in html and "tfevents" not in html  # not written into the report
+    assert {"alpha", "beta"} <= set(index["traits"]["catalog"]["scalars"]["loss/train"])
