@@ -324,3 +324,13 @@ def test_csv_button_downloads_the_embedded_points(rpage, frame):
     assert len(merged) == len(want)
     assert (merged.value_x == merged.value_y).all() and (merged.wall_time_x == merged.wall_time_y).all()
     assert rpage.outside == [] and rpage.errors == [], (rpage.outside, rpage.errors)
+
+
+def test_png_button_downloads_the_chart(rpage):
+    root = open_tab(rpage, "scalars")
+    button = card(root, "loss/train").locator('[data-testid="card-png"]')
+    button.scroll_into_view_if_needed()
+    with rpage.expect_download() as download:
+        button.click()
+    assert download.value.suggested_filename == "loss_train.png"
+    assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
