@@ -1,12 +1,13 @@
-// Bundles the anywidget front end into nbtb/static/{dashboard.js,dashboard.css}.
-// Everything (uPlot and its CSS included) goes into these two files: nothing is
-// fetched at run time, so the dashboard works offline and in exported notebooks.
+// Bundles the anywidget front end into nbtb/static/{dashboard.js,dashboard.css}, and the same
+// components with an in-page model into nbtb/static/{report.js,report.css} for the exported HTML
+// report (nbtb/report.py inlines them). Everything (uPlot and its CSS included) goes into these
+// files: nothing is fetched at run time, so the dashboard works offline and in exported notebooks.
 import { build } from "esbuild";
 
 const watch = process.argv.includes("--watch");
 
 const options = {
-  entryPoints: { dashboard: "js/dashboard.ts" },
+  entryPoints: { dashboard: "js/dashboard.ts", report: "js/report.ts" },
   outdir: "nbtb/static",
   bundle: true,
   format: "esm",

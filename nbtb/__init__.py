@@ -26,6 +26,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'nbtb' has no attribute {name!r}")
 
 
+def save_report(source, path, **options):
+    """Write ``source`` (a logdir path/URL or ``nbtb.load(...)``) as one self-contained interactive
+    HTML file; see ``nbtb.report.save_report`` for the options. Returns a ``ReportInfo``."""
+    from .report import save_report as save
+
+    return save(source, path, **options)
+
+
 def load_ipython_extension(ipython) -> None:
     """`%load_ext nbtb`: registers `%tensorboard`."""
     from .magic import load_ipython_extension as register
@@ -34,4 +42,5 @@ def load_ipython_extension(ipython) -> None:
 
 
 __all__ = ["load", "Logdir", "Callback", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
+           "save_report",
            "load_ipython_extension"]

@@ -2,8 +2,8 @@
 
     nbtb ls LOGDIR                       what a logdir holds: runs, kinds, tags, counts, steps, times
     nbtb csv LOGDIR --tag T [--run R]    a tidy table of scalars (run, tag, step, wall_time, value)
-    nbtb export LOGDIR -o report.html    one self-contained HTML file of scalar charts (Vega-Lite,
-                                         libraries inlined; needs vl-convert-python)
+    nbtb export LOGDIR -o report.html    one self-contained, interactive HTML report (the dashboard,
+                                         data embedded, opens offline); --static: Vega-Lite charts
 
 Errors are one line on stderr (``nbtb: error: ...``) with exit code 2 for bad input (missing
 logdir, unknown tag, unavailable format) and 1 for anything else; ``NBTB_DEBUG=1`` shows the
@@ -38,7 +38,7 @@ class CliError(Exception):
 
 # ---- parser -------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from . import __version__, report
 
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -86,24 +86,45 @@ def build_parser() -> argparse.ArgumentParser:
     csv.set_defaults(func=cmd_csv)
 
     export = sub.add_parser(
-        "export", formatter_class=fmt, help="write one self-contained HTML report of scalar charts",
-        description="Write one HTML file of the logdir's scalar charts (one per tag, a colour per run, "
-                    "as in the dashboard) that opens in any browser with no server and no network: "
-                    "the Vega/Vega-Lite libraries are inlined (taken from vl-convert-python) and the "
-                    "data embedded, downsampled per pixel column and capped by --max-points. The "
-                    "report names the logdir by its last path component only.",
+        "export", formatter_class=fmt, help="write one self-contained, interactive HTML report",
+        description="Write the dashboard as one HTML file that opens in any browser with no server and "
+                    "no network: the same Scalars, Histograms, Distributions, Images, Text, Audio, PR "
+                    "curves and HParams tabs as in the notebook, with smoothing, run selection, zoom and "
+                    "step sliders working, the front end inlined and the data embedded. Caps keep it "
+                    "small: longer scalar series are reduced per pixel column (min/max kept, spikes "
+                    "survive), only the latest images and a spread of histogram steps are kept. The "
+                    "report names the logdir by its last path component only (--include-paths for the "
+                    "full path). Prints the file's size. --static writes the older report of static "
+                    "Vega-Lite scalar charts instead (needs vl-convert-python).",
         epilog="examples:\n  nbtb export runs/ -o report.html\n"
-               "  nbtb export runs/ -o loss.html --tag '^loss/' --run 'lr_0.1' --smoothing 0.6")
+               "  nbtb export runs/ -o loss.html --tag '^loss/' --run 'lr_0.1' --max-points 5000\n"
+               "  nbtb export runs/ -o small.html --max-points 500 --max-images 3 --max-histograms 10\n"
+               "  nbtb export runs/ -o charts.html --static --smoothing 0.6")
     export.add_argument("logdir", metavar="LOGDIR", help="the logdir (a path or an fsspec URL)")
     export.add_argument("-o", "--output", metavar="FILE", required=True, help="the HTML file to write")
-    export.add_argument("--tag", metavar="REGEX", help="only scalar tags matching this regex")
-    export.add_argument("--run", metavar="REGEX", help="only runs matching this regex")
+    export.add_argument("--tag", action="append", metavar="REGEX",
+                        help="only tags matching this regex (searched); repeatable: any of them")
+    export.add_argument("--run", action="append", metavar="REGEX",
+                        help="only runs matching this regex (searched); repeatable: any of them")
     export.add_argument("--smoothing", type=float, default=0.6, metavar="W",
-                        help="TensorBoard's smoothing weight in [0, 1) (default 0.6; 0 = raw only)")
-    export.add_argument("--x", choices=["step", "relative", "wall_time"], default="step", help="the x axis")
-    export.add_argument("--max-points", type=int, default=20_000, metavar="N",
-                        help="cap on the points embedded over all series (default 20000)")
-    export.add_argument("--columns", type=int, default=3, metavar="N", help="charts per row (default 3)")
+                        help="initial smoothing weight in [0, 1) (default 0.6, TensorBoard's)")
+    export.add_argument("--x", choices=["step", "relative", "wall_time"], default="step",
+                        help="initial horizontal axis")
+    export.add_argument("--max-points", type=int, default=None, metavar="N",
+                        help=f"scalar points kept per tag and run (default {report.MAX_POINTS}); with "
+                             "--static: over all series (default 20000)")
+    export.add_argument("--max-images", type=int, default=report.MAX_IMAGES, metavar="N",
+                        help=f"latest steps kept per image, audio and PR-curve series (default "
+                             f"{report.MAX_IMAGES})")
+    export.add_argument("--max-histograms", type=int, default=report.MAX_HISTOGRAMS, metavar="N",
+                        help=f"histogram steps kept per series, evenly spread (default {report.MAX_HISTOGRAMS})")
+    export.add_argument("--max-text", type=int, default=report.MAX_TEXT, metavar="N",
+                        help=f"latest text steps kept per series (default {report.MAX_TEXT})")
+    export.add_argument("--include-paths", action="store_true",
+                        help="show the logdir's full path in the report (default: its last component)")
+    export.add_argument("--static", action="store_true",
+                        help="static Vega-Lite scalar charts instead of the interactive dashboard")
+    export.add_argument("--columns", type=int, default=3, metavar="N", help="with --static: charts per row")
     export.add_argument("-q", "--quiet", action="store_true", help="no progress line or summary")
     export.set_defaults(func=cmd_export)
     return parser
@@ -336,23 +357,61 @@ def cmd_csv(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import re
 
-    if importlib.util.find_spec("vl_convert") is None:
-        raise CliError("nbtb export inlines the Vega libraries from vl-convert-python, which is not "
-                       "installed (pip install vl-convert-python)")
     if not 0.0 <= args.smoothing <= 1.0:
         raise CliError(f"--smoothing must be in [0, 1], not {args.smoothing}")
-    if args.max_points < 100:
-        raise CliError("--max-points must be at least 100")
-    try:
-        tag = re.compile(args.tag) if args.tag else None
-        run = re.compile(args.run) if args.run else None
+    for flag, value, least in (("--max-points", args.max_points, 100 if args.static else 16),
+                               ("--max-images", args.max_images, 1), ("--max-histograms", args.max_histograms, 1),
+                               ("--max-text", args.max_text, 1)):
+        if value is not None and value < least:
+            raise CliError(f"{flag} must be at least {least}")
+    try:  # several --tag/--run: any of them
+        tag = re.compile("|".join(f"(?:{t})" for t in args.tag)) if args.tag else None
+        run = re.compile("|".join(f"(?:{r})" for r in args.run)) if args.run else None
     except re.error as exc:
         raise CliError(f"bad regex: {exc}") from None
+    if args.static:
+        return _export_static(args, tag, run)
+
+    from .report import MAX_POINTS, save_report
+    from .widgets.dashboard import FrontEndNotBuiltError
 
     def work():
         ld = _load(args.logdir, run=run)
-        return ld, report_html(ld, tag=tag, smoothing=args.smoothing, x=args.x, max_points=args.max_points,
-                               columns=args.columns, name=_basename(args.logdir))
+        if not ld.runs:
+            raise CliError(f"no event files under {args.logdir}"
+                           + (f" for runs matching {' or '.join(map(repr, args.run))}" if args.run else ""))
+        return save_report(
+            ld, args.output, runs=run.pattern if run is not None else None,
+            tags=tag.pattern if tag is not None else None,
+            max_points=args.max_points or MAX_POINTS, max_images=args.max_images,
+            max_histograms=args.max_histograms, max_text=args.max_text, include_paths=args.include_paths,
+            traits={"smoothing": args.smoothing, "x_axis": args.x})
+
+    try:
+        info = run_with_progress(f"exporting {args.logdir}", work, args.quiet)
+    except ValueError as exc:  # nothing matched, bad caps: the message says what
+        raise CliError(str(exc)) from None
+    except FrontEndNotBuiltError as exc:
+        raise CliError(str(exc), code=1) from None
+    except OSError as exc:
+        raise CliError(f"cannot write {args.output}: {exc.strerror or exc}", code=1) from None
+    if not args.quiet:
+        extra = f"; {'; '.join(info.capped)}" if info.capped else ""
+        print(f"nbtb: wrote {args.output} ({_size(info.bytes)}; {info.runs} runs, {info.tags} tags{extra})",
+              file=sys.stderr)
+    return 0
+
+
+def _export_static(args: argparse.Namespace, tag: Any, run: Any) -> int:
+    if importlib.util.find_spec("vl_convert") is None:
+        raise CliError("nbtb export --static inlines the Vega libraries from vl-convert-python, which is "
+                       "not installed (pip install vl-convert-python)")
+
+    def work():
+        ld = _load(args.logdir, run=run)
+        return ld, report_html(ld, tag=tag, smoothing=args.smoothing, x=args.x,
+                               max_points=args.max_points or 20_000, columns=args.columns,
+                               name=_basename(args.logdir))
 
     ld, html = run_with_progress(f"exporting {args.logdir}", work, args.quiet)
     with open(args.output, "w", encoding="utf-8") as f:

@@ -31,7 +31,8 @@ wheel=$(ls dist/nbtb-*.whl)
 python - "$wheel" <<'PY'
 import sys, zipfile
 names = zipfile.ZipFile(sys.argv[1]).namelist()
-for needed in ("nbtb/static/dashboard.js", "nbtb/static/dashboard.css"):
+for needed in ("nbtb/static/dashboard.js", "nbtb/static/dashboard.css", "nbtb/static/report.js",
+               "nbtb/static/report.css"):
     assert needed in names, f"{needed} missing from {sys.argv[1]}"
 print("wheel holds the front-end bundle:", sys.argv[1])
 PY

@@ -186,17 +186,18 @@ def test_pipe_closed_early_is_quiet(logdir):
 def test_export_help_and_missing_logdir(tmp_path):
     out = run("export", "--help")
     assert out.returncode == 0 and "--max-points" in out.stdout and "no network" in out.stdout
+    assert "--max-images" in out.stdout and "--static" in out.stdout and "--include-paths" in out.stdout
     out = run("export", tmp_path / "nope", "-o", tmp_path / "r.html")
     assert out.returncode == 2 and out.stderr.startswith("nbtb: error:") and "Traceback" not in out.stderr
 
 
 @pytest.mark.slow
-def test_export_is_one_file_that_renders_offline(logdir, tmp_path):
+def test_export_static_is_one_file_of_vega_lite_charts_that_renders_offline(logdir, tmp_path):
     import vl_convert  # noqa: F401  (the test extra installs it; a missing one fails)
     if not Path("/usr/bin/chromium").is_file():
         pytest.fail("/usr/bin/chromium missing: apt-get install chromium (scripts/test.sh does)", pytrace=False)
     target = tmp_path / "report.html"
-    out = run("export", logdir, "-o", target, "--max-points", "1000")
+    out = run("export", logdir, "-o", target, "--max-points", "1000", "--static")
     assert out.returncode == 0, out.stderr
     assert f"wrote {target}" in out.stderr and "KB)" in out.stderr
     html = target.read_text()

@@ -215,6 +215,21 @@ class Dashboard(anywidget.AnyWidget):
                     for run in request.get("runs") or [] if run in have]
         return csv_reply(int(request.get("request_id", 0)), tag, csv_bytes(rows))
 
+    # -- export -----------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike, *, runs: Any = None, tags: Any = None,
+             include_paths: bool = False, **caps: Any) -> Any:
+        """Write this dashboard as one self-contained HTML file that opens offline in any browser,
+        with its current settings (smoothing, axis, open tab, ticked runs). ``runs``/``tags``: a
+        regex or a list of exact names; caps: ``max_points``, ``max_images``, ``max_histograms``,
+        ``max_text`` (see ``nbtb.report.save_report``). Returns a ``ReportInfo`` (path, size)."""
+        from ..report import save_report
+
+        traits = {k: getattr(self, k) for k in ("smoothing", "x_axis", "y_log", "ignore_outliers", "tab",
+                                                 "histogram_mode", "run_filter", "tag_filter")}
+        with self._lock:
+            return save_report(self._source, path, runs=runs, tags=tags, include_paths=include_paths,
+                               traits=traits, selected_runs=list(self.selected_runs), **caps)
+
     # -- reload -----------------------------------------------------------------------------
     def data_waiting(self) -> bool:
         """Cheap check between reloads: did a known event file grow (any writer, any process)?"""
