@@ -102,20 +102,22 @@ def points(source: Any, tag: Selector = None, run: Selector = None, *, smoothing
     share = None if max_points is None or not n_series else max(2, int(max_points) // n_series)
     if share is not None:  # reduction keeps up to 4 points per column; no use asking for more
         width = max(1, min(width, share // 4))
-    parts = []
+    parts: list[tuple[str, str, dict[str, np.ndarray]]] = []
     for t, runs in series.items():
         for r in runs:
             step, wall, value = source.scalar_series(r, t)
-            if not len(step):
-                continue
-            cols = series_points(step, wall, value, smoothing=smoothing, x=x, width=width, max_points=share)
-            part = pd.DataFrame(cols)
-            part.insert(0, "run", r)
-            part.insert(0, "tag", t)
-            parts.append(part)
+            if len(step):
+                parts.append((t, r, series_points(step, wall, value, smoothing=smoothing, x=x, width=width,
+                                                  max_points=share)))
     if not parts:
         return pd.DataFrame({c: pd.Series([], dtype=object if c in ("tag", "run") else float) for c in COLUMNS})
-    return pd.concat(parts, ignore_index=True)[list(COLUMNS)]
+    # one frame at the end: a frame per series costs more than the points of a picture
+    sizes = [len(cols["step"]) for _, _, cols in parts]
+    data: dict[str, Any] = {"tag": np.repeat(np.array([t for t, _, _ in parts], dtype=object), sizes),
+                            "run": np.repeat(np.array([r for _, r, _ in parts], dtype=object), sizes)}
+    for column in COLUMNS[2:]:
+        data[column] = np.concatenate([cols[column] for _, _, cols in parts])
+    return pd.DataFrame(data)[list(COLUMNS)]
 
 
 def plot(source: Any, tag: Selector = None, run: Selector = None, smoothing: float = 0.0, x: str = "step", *,
