@@ -89,16 +89,20 @@ def _run_scalars(ev: RunEvents, purge: bool, want_tag: Callable[[str], bool], si
     if not chunks:
         return None
     chunks.sort(key=lambda c: (rank[c.tag], int(c.seq[0])))
-    tag = np.concatenate([np.full(len(c.step), rank[c.tag], dtype=np.int64) for c in chunks])
-    step = np.concatenate([c.step for c in chunks])
-    wall = np.concatenate([c.wall_time for c in chunks])
-    value = np.concatenate([c.value for c in chunks])
-    seq = np.concatenate([c.seq for c in chunks])
+
+    def joined(arrays: list[np.ndarray]) -> np.ndarray:  # one chunk (the usual series): no copy
+        return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+    tag = joined([np.full(len(c.step), rank[c.tag], dtype=np.int64) for c in chunks])
+    step = joined([c.step for c in chunks])
+    wall = joined([c.wall_time for c in chunks])
+    value = joined([c.value for c in chunks])
+    seq = joined([c.seq for c in chunks])
     if since_seq:
         new = seq >= since_seq
         tag, step, wall, value, seq = tag[new], step[new], wall[new], value[new], seq[new]
-    key = (tag << 40) | seq
-    if len(key) > 1 and not (key[1:] >= key[:-1]).all():
+    key = (tag << 40) | seq if len(chunks) > 1 else None  # a chunk is in read order already
+    if key is not None and len(key) > 1 and not (key[1:] >= key[:-1]).all():
         order = np.argsort(key, kind="stable")
         tag, step, wall, value, seq = tag[order], step[order], wall[order], value[order], seq[order]
     if purge:
@@ -223,7 +227,10 @@ def scalar_series(ev: RunEvents, tag: str, purge: bool) -> tuple[np.ndarray, np.
     parts = _run_scalars(ev, purge, lambda t: t == tag) if tag in ev.tag_codes else None
     if parts is None:
         return np.zeros(0, np.int64), np.zeros(0, np.float64), np.zeros(0, np.float64)
-    return parts[1].astype(np.int64, copy=False), parts[2], parts[3]
+    out = parts[1].astype(np.int64, copy=False), parts[2].view(), parts[3].view()
+    for a in out:  # possibly the run's own storage: nobody may write through these
+        a.flags.writeable = False
+    return out
 
 
 def _scalar_counts(runs: dict[str, RunEvents], purge: bool, want_tag) -> pd.DataFrame:
