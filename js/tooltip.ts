@@ -20,23 +20,43 @@ export interface TooltipRun {
   t0: number;
 }
 
-const TIME_FORMAT: Intl.DateTimeFormatOptions = {
+// One formatter for every move: `toLocaleString` builds a new one per call, 32 runs × 60 Hz.
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, {
   month: "short",
   day: "numeric",
   hour: "2-digit",
   minute: "2-digit",
   second: "2-digit",
-};
+});
+
+/** A run's row, kept between moves: only the cells of a run whose nearest point changed are rewritten. */
+interface Row {
+  tr: HTMLTableRowElement;
+  cells: HTMLTableCellElement[];
+  series: Series | null;
+  index: number;
+  smoothed: number;
+  t0: number;
+}
 
 export class Tooltip {
   readonly el: HTMLDivElement;
   private dots = new Map<string, HTMLDivElement>();
+  private readonly table: HTMLTableElement;
+  private readonly head: HTMLTableRowElement;
+  private rows = new Map<string, Row>();
+  private shown: HTMLTableRowElement[] = [];
 
   /** `anchor` is the chart's root; the tooltip moves into the dashboard's scroll container. */
   constructor(private anchor: HTMLElement) {
     this.el = el("div", "nbtb-tooltip");
     this.el.dataset.testid = "tooltip";
     this.el.hidden = true;
+    this.head = el("tr", "nbtb-tt-head") as HTMLTableRowElement;
+    for (const t of ["", "Run", "Smoothed", "Value", "Step", "Time", "Relative"]) this.head.append(el("th", "", t));
+    this.table = el("table", "") as HTMLTableElement;
+    this.table.append(this.head);
+    this.el.append(this.table);
     anchor.append(this.el);
   }
 
@@ -58,15 +78,13 @@ export class Tooltip {
     const left = u.cursor.left ?? -1;
     if (left < 0 || runs.length === 0) return this.hide();
     const xv = u.posToVal(left, "x");
-    const head = el("tr", "nbtb-tt-head");
-    for (const t of ["", "Run", "Smoothed", "Value", "Step", "Time", "Relative"]) head.append(el("th", "", t));
-    const rows: HTMLElement[] = [head];
+    const shown: HTMLTableRowElement[] = [];
     for (const r of runs) {
       const i = nearestIndex(r.x, xv);
       const dot = this.dot(u, r);
       dot.hidden = true;
       if (i < 0) continue;
-      rows.push(this.row(r, i));
+      shown.push(this.row(r, i));
       const sm = r.smoothed[i];
       if (Number.isFinite(sm) && (!log || sm > 0)) {
         dot.hidden = false;
@@ -74,38 +92,50 @@ export class Tooltip {
         dot.style.top = `${u.valToPos(sm, "y")}px`;
       }
     }
-    const table = el("table", "");
-    table.append(...rows);
-    this.el.replaceChildren(table);
+    if (shown.length !== this.shown.length || shown.some((tr, k) => tr !== this.shown[k])) {
+      this.table.replaceChildren(this.head, ...shown);
+      this.shown = shown;
+    }
     this.el.hidden = false;
     this.place(u, left, u.cursor.top ?? 0);
   }
 
-  private row(r: TooltipRun, i: number): HTMLElement {
-    const raw = r.series.value[i];
+  /** The run's row showing its point `i` (exact values in data-*, rounded ones in the cells). */
+  private row(r: TooltipRun, i: number): HTMLTableRowElement {
+    let row = this.rows.get(r.run);
+    if (!row) {
+      const tr = el("tr", "nbtb-tt-row") as HTMLTableRowElement;
+      tr.dataset.run = r.run;
+      const cells = Array.from({ length: 7 }, () => el("td", "") as HTMLTableCellElement);
+      const sw = el("span", "nbtb-swatch");
+      cells[0].append(sw);
+      cells[1].className = "nbtb-tt-run";
+      cells[1].textContent = r.run;
+      tr.append(...cells);
+      row = { tr, cells, series: null, index: -1, smoothed: NaN, t0: NaN };
+      this.rows.set(r.run, row);
+    }
     const sm = r.smoothed[i];
+    if (row.series === r.series && row.index === i && Object.is(row.smoothed, sm) && row.t0 === r.t0) return row.tr;
+    row.series = r.series;
+    row.index = i;
+    row.smoothed = sm;
+    row.t0 = r.t0;
+    const raw = r.series.value[i];
     const step = r.series.step[i];
     const wall = r.series.wall[i];
-    const row = el("tr", "nbtb-tt-row");
-    row.dataset.run = r.run;
-    row.dataset.raw = String(raw);
-    row.dataset.smoothed = String(sm);
-    row.dataset.step = String(step);
-    row.dataset.wallTime = String(wall);
-    const sw = el("span", "nbtb-swatch");
-    sw.style.background = r.color;
-    const swCell = el("td", "");
-    swCell.append(sw);
-    row.append(
-      swCell,
-      el("td", "nbtb-tt-run", r.run),
-      el("td", "", formatValue(sm)),
-      el("td", "", formatValue(raw)),
-      el("td", "", String(step)),
-      el("td", "", new Date(wall * 1000).toLocaleString(undefined, TIME_FORMAT)),
-      el("td", "", formatDuration((wall - r.t0) * 1000)),
-    );
-    return row;
+    const d = row.tr.dataset;
+    d.raw = String(raw);
+    d.smoothed = String(sm);
+    d.step = String(step);
+    d.wallTime = String(wall);
+    (row.cells[0].firstChild as HTMLElement).style.background = r.color;
+    row.cells[2].textContent = formatValue(sm);
+    row.cells[3].textContent = formatValue(raw);
+    row.cells[4].textContent = String(step);
+    row.cells[5].textContent = TIME_FORMAT.format(new Date(wall * 1000));
+    row.cells[6].textContent = formatDuration((wall - r.t0) * 1000);
+    return row.tr;
   }
 
   private dot(u: uPlot, r: TooltipRun): HTMLDivElement {
