@@ -1,0 +1,395 @@
+/**
+ * TensorBoard's graph hierarchy (FORMATS.md §5; TB plugins/graph/tf_graph_common/hierarchy.ts),
+ * as pure functions over the decoded columns:
+ * - names split on "/" give a metanode per scope ("a/b/c" lives in "a", then "a/b");
+ * - an op whose name is also a scope ("a" beside "a/b") becomes "a/(a)";
+ * - 5 or more siblings differing only by a number, with the same structure, become a series
+ *   "pre[lo-hi]suf";
+ * - inputless Const ops feeding one node and *Summary ops reading one node are embedded in that
+ *   node instead of drawn;
+ * - every group gets a structure hash: groups with the same internal structure (identical blocks)
+ *   share a template, drawn in one colour with a "×N" badge;
+ * - edges are summarised at their lowest common group, between the two children that hold their
+ *   ends, with counts and shapes, so any set of expanded groups can be drawn from these summaries.
+ */
+import type { GraphData } from "./data";
+
+export type GNodeKind = "meta" | "op" | "series";
+
+export interface GEdge {
+  src: GNode;
+  dst: GNode;
+  /** Underlying edges summarised here, data and control. */
+  data: number;
+  control: number;
+  /** Shape label → how many data edges carry it. */
+  shapes: Map<string, number>;
+  /** Indices of the underlying edges (details, search). */
+  edges: number[];
+}
+
+export interface GNode {
+  id: string;
+  label: string;
+  kind: GNodeKind;
+  parent: GNode | null;
+  children: GNode[];
+  /** Op nodes: index into the columns; groups: -1. */
+  index: number;
+  /** Op nodes beneath (an op node counts itself). */
+  leaves: number;
+  depth: number;
+  /** Structure hash: equal for groups with the same internal structure. */
+  hash: string;
+  /** Template id shared by structurally identical groups (-1: unique), and how many share it. */
+  template: number;
+  templateCount: number;
+  /** Op nodes: embedded Const / Summary node indices. */
+  embedded: number[];
+  /** Groups: edges among the children, keyed "srcId\0dstId". */
+  edges: Map<string, GEdge>;
+  /** Device → number of op nodes beneath placed there. */
+  devices: Map<string, number>;
+}
+
+export interface Hierarchy {
+  root: GNode;
+  byId: Map<string, GNode>;
+  /** Node index → the op node drawing it (its host when it is embedded). */
+  leafOf: GNode[];
+  /** Node index → indices of its input and output edges. */
+  inEdges: number[][];
+  outEdges: number[][];
+  data: GraphData;
+  templates: number;
+}
+
+export const ROOT_ID = "__root__";
+export const SERIES_MIN = 5;
+
+function newNode(id: string, label: string, kind: GNodeKind, parent: GNode | null, index = -1): GNode {
+  return {
+    id,
+    label,
+    kind,
+    parent,
+    children: [],
+    index,
+    leaves: kind === "op" ? 1 : 0,
+    depth: parent ? parent.depth + 1 : 0,
+    hash: "",
+    template: -1,
+    templateCount: 1,
+    embedded: [],
+    edges: new Map(),
+    devices: new Map(),
+  };
+}
+
+/** 53-bit string hash (two FNV-1a lanes): collisions would merge templates, so 32 bits is too few. */
+export function hashString(s: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995) ^ (b >>> 15);
+  }
+  return ((a >>> 0) * 2 ** 21 + ((b >>> 0) & 0x1fffff)).toString(36);
+}
+
+const CONST_OPS = new Set(["Const", "prim::Constant"]);
+
+/** Which nodes are drawn inside another (TB's in- and out-embeddings): index → host index. */
+export function embeddings(data: GraphData, inEdges: number[][], outEdges: number[][]): Map<number, number> {
+  const host = new Map<number, number>();
+  for (let i = 0; i < data.name.length; i++) {
+    const op = data.op[i];
+    if (CONST_OPS.has(op) && inEdges[i].length === 0 && outEdges[i].length === 1) {
+      host.set(i, data.dst[outEdges[i][0]]);
+    } else if (op.endsWith("Summary") && outEdges[i].length === 0 && inEdges[i].length === 1) {
+      host.set(i, data.src[inEdges[i][0]]);
+    }
+  }
+  // A host must itself be drawn: drop embeddings into embedded nodes.
+  for (const [i, h] of host) if (host.has(h)) host.delete(i);
+  return host;
+}
+
+/** Splits on "/" ignoring empty parts (a name like "a//b" or "/a" still lands somewhere). */
+function parts(name: string): string[] {
+  const p = name.split("/").filter((s) => s.length > 0);
+  return p.length ? p : [name || "(unnamed)"];
+}
+
+function buildTree(data: GraphData, embedded: Map<number, number>): { root: GNode; leafOf: GNode[] } {
+  const root = newNode(ROOT_ID, ROOT_ID, "meta", null);
+  // Every proper prefix is a scope; an op named like a scope moves inside it as "a/(a)".
+  const scopes = new Set<string>();
+  for (const name of data.name) {
+    const p = parts(name);
+    let pre = "";
+    for (let k = 0; k < p.length - 1; k++) {
+      pre = k ? `${pre}/${p[k]}` : p[k];
+      scopes.add(pre);
+    }
+  }
+  const metas = new Map<string, GNode>();
+  const metaFor = (path: string[]): GNode => {
+    let node = root;
+    let id = "";
+    for (const seg of path) {
+      id = id ? `${id}/${seg}` : seg;
+      let next = metas.get(id);
+      if (!next) {
+        next = newNode(id, seg, "meta", node);
+        metas.set(id, next);
+        node.children.push(next);
+      }
+      node = next;
+    }
+    return node;
+  };
+  const leafOf: GNode[] = new Array(data.name.length);
+  const used = new Set<string>();
+  for (let i = 0; i < data.name.length; i++) {
+    if (embedded.has(i)) continue;
+    const p = parts(data.name[i]);
+    const joined = p.join("/");
+    let parentPath = p.slice(0, -1);
+    let label = p[p.length - 1];
+    if (scopes.has(joined)) {
+      parentPath = p;
+      label = `(${label})`;
+    }
+    const parent = metaFor(parentPath);
+    let id = parent === root ? label : `${parent.id}/${label}`;
+    // Duplicate names (a malformed GraphDef) still get a node each.
+    for (let k = 1; used.has(id) || metas.has(id); k++) id = `${parent === root ? "" : parent.id + "/"}${label}#${k}`;
+    used.add(id);
+    const leaf = newNode(id, label, "op", parent, i);
+    parent.children.push(leaf);
+    leafOf[i] = leaf;
+  }
+  for (const [i, h] of embedded) {
+    leafOf[i] = leafOf[h];
+    leafOf[h].embedded.push(i);
+  }
+  return { root, leafOf };
+}
+
+/** The two children of the lowest common group of a and b that hold them (null for a self edge). */
+export function lcaChildren(a: GNode, b: GNode): [GNode, GNode] | null {
+  if (a === b) return null;
+  while (a.depth > b.depth) a = a.parent as GNode;
+  while (b.depth > a.depth) b = b.parent as GNode;
+  if (a === b) return null; // one end inside the other (cannot happen for op nodes)
+  while (a.parent !== b.parent) {
+    a = a.parent as GNode;
+    b = b.parent as GNode;
+  }
+  return [a, b];
+}
+
+function summariseEdges(h: { root: GNode; leafOf: GNode[]; data: GraphData }): void {
+  const { data, leafOf } = h;
+  const clear = (n: GNode) => {
+    n.edges = new Map();
+    for (const c of n.children) clear(c);
+  };
+  clear(h.root);
+  for (let e = 0; e < data.src.length; e++) {
+    const pair = lcaChildren(leafOf[data.src[e]], leafOf[data.dst[e]]);
+    if (!pair) continue;
+    const [a, b] = pair;
+    const owner = a.parent as GNode;
+    const key = `${a.id}\u0000${b.id}`;
+    let ge = owner.edges.get(key);
+    if (!ge) {
+      ge = { src: a, dst: b, data: 0, control: 0, shapes: new Map(), edges: [] };
+      owner.edges.set(key, ge);
+    }
+    ge.edges.push(e);
+    if (data.control[e]) ge.control++;
+    else {
+      ge.data++;
+      const s = data.edgeShape[e];
+      if (s) ge.shapes.set(s, (ge.shapes.get(s) ?? 0) + 1);
+    }
+  }
+}
+
+/** Post-order structure hashes: an op is its op type; a group is its children's hashes and its internal wiring. */
+function hashTree(n: GNode, data: GraphData): string {
+  if (n.kind === "op") {
+    n.hash = hashString(`op:${data.op[n.index]}:${n.embedded.map((i) => data.op[i]).sort().join(",")}`);
+    return n.hash;
+  }
+  const kids = n.children.map((c) => hashTree(c, data)).sort();
+  const wires = [...n.edges.values()].map((e) => `${e.src.hash}>${e.dst.hash}${e.control ? "~" : ""}`).sort();
+  n.hash = hashString(`${n.kind}(${kids.join(",")}|${wires.join(",")})`);
+  return n.hash;
+}
+
+const NUMBERED = /^(.*?)(\d+)(\D*)$/;
+
+/** Groups numbered siblings of one structure into series nodes (TB's `pre[lo-hi]suf`). */
+function makeSeries(n: GNode, byId: Map<string, GNode>): void {
+  for (const c of n.children) makeSeries(c, byId);
+  if (n.kind !== "meta" || n.children.length < SERIES_MIN) return;
+  const groups = new Map<string, { pre: string; suf: string; members: { node: GNode; num: number }[] }>();
+  for (const c of n.children) {
+    const m = NUMBERED.exec(c.label);
+    if (!m) continue;
+    const key = `${m[1]}\u0000${m[3]}\u0000${c.kind}\u0000${c.hash}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { pre: m[1], suf: m[3], members: [] }));
+    g.members.push({ node: c, num: Number(m[2]) });
+  }
+  for (const g of groups.values()) {
+    if (g.members.length < SERIES_MIN) continue;
+    g.members.sort((x, y) => x.num - y.num);
+    const lo = g.members[0].num;
+    const hi = g.members[g.members.length - 1].num;
+    const label = `${g.pre}[${lo}-${hi}]${g.suf}`;
+    let id = n.kind === "meta" && n.parent === null ? label : `${n.id}/${label}`;
+    for (let k = 1; byId.has(id); k++) id = `${n.parent === null ? "" : n.id + "/"}${label}#${k}`;
+    const s = newNode(id, label, "series", n);
+    const members = new Set(g.members.map((x) => x.node));
+    // The series takes the place of its first member, so sibling order stays stable.
+    const first = n.children.findIndex((c) => members.has(c));
+    n.children = n.children.filter((c) => !members.has(c));
+    n.children.splice(first, 0, s);
+    for (const { node } of g.members) {
+      node.parent = s;
+      s.children.push(node);
+    }
+    byId.set(id, s);
+  }
+}
+
+function finish(n: GNode, data: GraphData, depth: number): void {
+  n.depth = depth;
+  if (n.kind === "op") {
+    n.leaves = 1;
+    const d = data.device[n.index] ?? "";
+    n.devices = new Map([[d, 1]]);
+    return;
+  }
+  n.leaves = 0;
+  n.devices = new Map();
+  for (const c of n.children) {
+    finish(c, data, depth + 1);
+    n.leaves += c.leaves;
+    for (const [d, k] of c.devices) n.devices.set(d, (n.devices.get(d) ?? 0) + k);
+  }
+}
+
+function index(n: GNode, byId: Map<string, GNode>): void {
+  byId.set(n.id, n);
+  for (const c of n.children) index(c, byId);
+}
+
+/** Shared templates: groups of 2+ op nodes whose structure hash occurs more than once. */
+function assignTemplates(root: GNode): number {
+  const count = new Map<string, number>();
+  const walk = (n: GNode, f: (n: GNode) => void) => {
+    f(n);
+    for (const c of n.children) walk(c, f);
+  };
+  walk(root, (n) => {
+    if (n.kind !== "op" && n !== root && n.leaves >= 2) count.set(n.hash, (count.get(n.hash) ?? 0) + 1);
+  });
+  const ids = new Map<string, number>();
+  walk(root, (n) => {
+    const k = count.get(n.hash) ?? 0;
+    if (n.kind === "op" || n === root || n.leaves < 2 || k < 2) return;
+    if (!ids.has(n.hash)) ids.set(n.hash, ids.size);
+    n.template = ids.get(n.hash) as number;
+    n.templateCount = k;
+  });
+  return ids.size;
+}
+
+export function buildHierarchy(data: GraphData): Hierarchy {
+  const n = data.name.length;
+  const inEdges: number[][] = Array.from({ length: n }, () => []);
+  const outEdges: number[][] = Array.from({ length: n }, () => []);
+  for (let e = 0; e < data.src.length; e++) {
+    outEdges[data.src[e]].push(e);
+    inEdges[data.dst[e]].push(e);
+  }
+  const embedded = embeddings(data, inEdges, outEdges);
+  const { root, leafOf } = buildTree(data, embedded);
+  const h = { root, leafOf, data };
+  finish(root, data, 0);
+  summariseEdges(h); // first on the plain scope tree: hashes read each group's wiring
+  hashTree(root, data);
+  const byId = new Map<string, GNode>();
+  index(root, byId);
+  makeSeries(root, byId);
+  finish(root, data, 0);
+  summariseEdges(h); // again: series are groups of their own
+  hashTree(root, data);
+  const templates = assignTemplates(root);
+  byId.clear();
+  index(root, byId);
+  return { root, byId, leafOf, inEdges, outEdges, data, templates };
+}
+
+/** Ancestors of a node from the root down (root included, the node excluded). */
+export function ancestors(n: GNode): GNode[] {
+  const out: GNode[] = [];
+  for (let p = n.parent; p; p = p.parent) out.unshift(p);
+  return out;
+}
+
+/** Number of nodes drawn when `expanded` groups are open (the root is always open). */
+export function visibleCount(root: GNode, expanded: Set<string>): number {
+  let k = 0;
+  const walk = (n: GNode) => {
+    for (const c of n.children) {
+      k++;
+      if (c.kind !== "op" && expanded.has(c.id)) walk(c);
+    }
+  };
+  walk(root);
+  return k;
+}
+
+/**
+ * The groups opened at first: TB opens only the root, which for a torch model shows one box.
+ * Open the largest closed group while the picture stays under `budget` nodes, so the first view
+ * is readable but already says something.
+ */
+export function initialExpansion(root: GNode, budget = 40): Set<string> {
+  const expanded = new Set<string>();
+  for (let guard = 0; guard < 64; guard++) {
+    let best: GNode | null = null;
+    const walk = (n: GNode) => {
+      for (const c of n.children) {
+        if (c.kind === "op") continue;
+        if (expanded.has(c.id)) walk(c);
+        else if (!best || c.leaves > best.leaves) best = c;
+      }
+    };
+    walk(root);
+    if (!best) break;
+    const b = best as GNode;
+    if (visibleCount(root, expanded) - 1 + b.children.length > budget) break;
+    expanded.add(b.id);
+  }
+  return expanded;
+}
+
+/** A one-line summary label for an edge between groups: TB shows the shape, or "N tensors". */
+export function edgeLabel(e: GEdge): string {
+  const parts: string[] = [];
+  if (e.data === 1 && e.shapes.size === 1) parts.push([...e.shapes.keys()][0]);
+  else if (e.data > 1) {
+    parts.push(`${e.data} tensors`);
+    if (e.shapes.size === 1) parts.push([...e.shapes.keys()][0]);
+  }
+  if (e.control > 0 && e.data === 0) parts.push(e.control > 1 ? `${e.control} control` : "");
+  return parts.filter(Boolean).join(" ");
+}
