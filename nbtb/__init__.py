@@ -5,6 +5,7 @@
 """
 
 from .logdir import DataLossWarning, Logdir, Refresh, load
+from .graphs import Graph
 from .writer import SummaryWriter
 from .callback import Callback
 
@@ -33,5 +34,5 @@ def load_ipython_extension(ipython) -> None:
     register(ipython)
 
 
-__all__ = ["load", "Logdir", "Callback", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
+__all__ = ["load", "Logdir", "Graph", "Callback", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
            "load_ipython_extension"]

@@ -58,8 +58,12 @@ class RunEvents:
     deferred: list[tuple[int, bytes, str, int, str, str, int]] = field(default_factory=list)
     rows: dict[str, list[tuple]] = field(default_factory=dict)  # kind -> (tag, step, wall, seq, ...)
     starts: list[tuple[int, int]] = field(default_factory=list)  # (seq, step) of SessionLog.START
-    graphs: list[tuple[int, float, bytes]] = field(default_factory=list)
-    run_metadata: list[tuple[str, int, float, bytes]] = field(default_factory=list)
+    # Graph payloads stay serialized until `Logdir.graph` asks (graphs.py), each with the
+    # (file, byte offset) of its record so that a damaged one can be named then.
+    graphs: list[tuple[int, float, bytes, tuple[str, int]]] = field(default_factory=list)
+    run_metadata: list[tuple[str, int, float, bytes, tuple[str, int]]] = field(default_factory=list)
+    graph_summaries: dict[int, tuple[str, int]] = field(default_factory=dict)  # seq -> where, graph_* plugins
+    location: tuple[str, int] = ("", 0)  # the record being decoded
     file_version: str = ""
     next_seq: int = 0
     records: int = 0
@@ -132,6 +136,7 @@ def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing, sour
         if peek is not None:
             run.deferred.append((base + i, payload, source, base_offset + start - HEADER, *peek))
             continue
+        run.location = (source, base_offset + start - HEADER)
         problem = _decode(run, payload, base + i)
         if problem:
             problems.append((start - HEADER, problem))
@@ -151,6 +156,7 @@ def decode_deferred(run: RunEvents) -> list[tuple[str, int, str]]:
     """Decode the histogram/image/audio records set aside by `read_records`; (path, offset, problem)."""
     problems = []
     for seq, payload, source, offset, *_ in run.deferred:
+        run.location = (source, offset)
         problem = _decode(run, payload, seq)
         if problem:
             problems.append((source, offset, problem))
@@ -205,10 +211,10 @@ def _add_event(run: RunEvents, event: event_pb2.Event, seq: int) -> None:
         if event.session_log.status == SESSION_START:
             run.starts.append((seq, event.step))
     elif what == "graph_def":
-        run.graphs.append((event.step, event.wall_time, event.graph_def))
+        run.graphs.append((event.step, event.wall_time, event.graph_def, run.location))
     elif what == "tagged_run_metadata":
         tagged = event.tagged_run_metadata
-        run.run_metadata.append((tagged.tag, event.step, event.wall_time, tagged.run_metadata))
+        run.run_metadata.append((tagged.tag, event.step, event.wall_time, tagged.run_metadata, run.location))
     elif what == "meta_graph_def":
         run.add_row("tensors", (run.code("__meta_graph__"), event.step, event.wall_time, seq,
                                 "graphs", np.array(event.meta_graph_def, dtype=object)))
@@ -291,6 +297,8 @@ def _add_value(run: RunEvents, value: summary_pb2.Summary.Value, step: int, wall
 
 def _add_tensor(run: RunEvents, tag: str, code: int, array: np.ndarray, step: int, wall: float, seq: int) -> None:
     plugin = run.plugin(tag)
+    if plugin.startswith("graph_"):  # Keras model JSON / RunMetadata: graphs.py reads them from the tensors rows
+        run.graph_summaries[seq] = run.location
     if plugin == "scalars" and array.ndim == 0 and array.dtype != object:
         run.add_point(code, True, step, wall, float(array), seq)
     elif plugin == "histograms" and array.ndim == 2 and array.shape[1] == 3:
