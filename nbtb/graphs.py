@@ -166,18 +166,30 @@ def _parse_input(name: str) -> tuple[str, int, bool]:
 
 def graph_from_def(graph_def: graph_pb2.GraphDef, run: str = "", kind: str = "op", tag: str = "",
                    stats: pd.DataFrame | None = None) -> Graph:
+    # Written for 10,000+ node graphs: each proto field is read once, in comprehensions, and
+    # shapes (which repeat a lot) are formatted once per distinct shape.
     nodes = graph_def.node
     names = [n.name for n in nodes]
     ops = [n.op for n in nodes]
     devices = [n.device for n in nodes]
     scopes = [name.rpartition("/")[0] for name in names]
+    shape_cache: dict[tuple, str | None] = {}
+
+    def shape_of(shape: tensor_pb2.TensorShapeProto) -> str | None:
+        key = (shape.unknown_rank, *[d.size for d in shape.dim])
+        text = shape_cache.get(key, "")
+        if text == "":
+            text = shape_cache[key] = shape_text(shape)
+        return text
+
     attrs: list[dict[str, str]] = []
     out_shapes: dict[str, list[str | None]] = {}
-    for node in nodes:
+    for name, amap in zip(names, [n.attr for n in nodes]):
         node_attrs = {}
-        for key, value in sorted(node.attr.items()):
+        for key in sorted(amap):
+            value = amap[key]
             if key == "_output_shapes":
-                out_shapes[node.name] = [shape_text(s) for s in value.list.shape]
+                out_shapes[name] = [shape_of(s) for s in value.list.shape]
             else:
                 node_attrs[key] = attr_text(value)
         attrs.append(node_attrs)
@@ -188,13 +200,16 @@ def graph_from_def(graph_def: graph_pb2.GraphDef, run: str = "", kind: str = "op
     shapes = [(out_shapes.get(name) or [None])[0] for name in names]
     known = set(names)
     src, dst, ekind, eshape = [], [], [], []
-    for node in nodes:
-        for inp in node.input:
-            source, index, control = _parse_input(inp)
+    for name, inputs in zip(names, [n.input for n in nodes]):
+        for inp in inputs:
+            if ":" in inp or inp[:1] == "^":
+                source, index, control = _parse_input(inp)
+            else:  # the common case: output 0 of a node
+                source, index, control = inp, 0, False
             if source not in known:
                 continue
             src.append(source)
-            dst.append(node.name)
+            dst.append(name)
             ekind.append("control" if control else "data")
             produced = out_shapes.get(source)
             eshape.append(None if control or produced is None or index >= len(produced) else produced[index])
