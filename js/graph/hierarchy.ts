@@ -358,17 +358,19 @@ export function visibleCount(root: GNode, expanded: Set<string>): number {
 }
 
 /**
- * The groups opened at first: TB opens only the root, which for a torch model shows one box.
- * Open the largest closed group while the picture stays under `budget` nodes, so the first view
- * is readable but already says something.
+ * The groups opened at first: TB opens only the root, which for a torch model is a single box.
+ * While the picture has fewer than `few` nodes, open its largest scope (never a series: its
+ * members look alike), as long as it stays under `budget` nodes: readable, but not empty.
  */
-export function initialExpansion(root: GNode, budget = 40): Set<string> {
+export function initialExpansion(root: GNode, few = 8, budget = 40): Set<string> {
   const expanded = new Set<string>();
   for (let guard = 0; guard < 64; guard++) {
+    const shown = visibleCount(root, expanded);
+    if (shown >= few) break;
     let best: GNode | null = null;
     const walk = (n: GNode) => {
       for (const c of n.children) {
-        if (c.kind === "op") continue;
+        if (c.kind !== "meta") continue;
         if (expanded.has(c.id)) walk(c);
         else if (!best || c.leaves > best.leaves) best = c;
       }
@@ -376,7 +378,7 @@ export function initialExpansion(root: GNode, budget = 40): Set<string> {
     walk(root);
     if (!best) break;
     const b = best as GNode;
-    if (visibleCount(root, expanded) - 1 + b.children.length > budget) break;
+    if (shown + b.children.length > budget) break; // an open box stays drawn, around its children
     expanded.add(b.id);
   }
   return expanded;

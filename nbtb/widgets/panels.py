@@ -66,5 +66,16 @@ class DistributionView(_Panel):
     _TAB = "distributions"
 
 
+class GraphView(_Panel):
+    """The Graphs tab alone: TensorBoard's op graph (or Keras conceptual graph) of ``run``
+    (default: the first run with a graph), grouped by name scope, with search and details."""
+
+    _TAB = "graphs"
+    graph_run = t.Unicode("").tag(sync=True)
+
+    def __init__(self, source: Any, run: str | None = None, **traits: Any) -> None:
+        super().__init__(source, graph_run=run or "", **traits)
+
+
 __all__ = ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView", "HistogramView",
-           "DistributionView"]
+           "DistributionView", "GraphView"]

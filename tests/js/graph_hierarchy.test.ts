@@ -150,22 +150,33 @@ describe("embeddings", () => {
 });
 
 describe("collapsed by default", () => {
-  it("opens the biggest groups only while the picture stays small", () => {
-    const nodes = [{ name: "input/x", op: "IO Node" }];
+  it("opens the biggest scope only while the picture is nearly empty", () => {
+    const nodes = [{ name: "input/x", op: "IO Node" }, { name: "output/y", op: "IO Node" }];
     for (let l = 0; l < 4; l++) for (let b = 0; b < 3; b++) for (const op of ["conv", "bn", "relu"]) nodes.push({ name: `Net/layer${l}/block${b}/${op}`, op });
     const h = buildHierarchy(graphOf(nodes));
-    const open = initialExpansion(h.root, 12);
+    expect(visibleCount(h.root, new Set())).toBe(3);
+    const open = initialExpansion(h.root);
+    // Net opens (3 + 4 layers = 7 < 8), then its largest layer (7 + 3 blocks = 10): enough.
     expect(open.has("Net")).toBe(true);
-    expect(visibleCount(h.root, open)).toBeLessThanOrEqual(12);
-    expect(visibleCount(h.root, new Set())).toBe(2);
+    expect(open.size).toBe(2);
+    expect(visibleCount(h.root, open)).toBe(10);
+  });
+
+  it("never opens a series, nor past the budget", () => {
+    const nodes = Array.from({ length: 6 }, (_, i) => ({ name: `tower_${i}/op`, op: "X" }));
+    const h = buildHierarchy(graphOf(nodes));
+    expect(h.root.children[0].kind).toBe("series");
+    expect(initialExpansion(h.root).size).toBe(0);
+    const wide = buildHierarchy(graphOf(Array.from({ length: 50 }, (_, i) => ({ name: `big/op${i}x`, op: `Op${i}` }))));
+    expect(initialExpansion(wide.root).size).toBe(0);
   });
 });
 
 describe("wire format", () => {
   it("decodes columns and rejects misaligned ones", () => {
     const wire = {
-      nodes: { name: ["a", "b"], op: ["X", "Y"], device: [0, 1], devices: ["", "/cpu:0"], shape: [null, "[1]"], attrs: [{}, { k: "v" }] },
-      edges: { src: [0], dst: [1], control: [1], shape: [null] },
+      nodes: { name: ["a", "b"], op: ["X", "Y"], device: [0, 1], devices: ["", "/cpu:0"], shape: [null, "[1]"], attrs: [{}, { k: "v" }] as Record<string, string>[] },
+      edges: { src: [0], dst: [1], control: [1], shape: [null] as (string | null)[] },
     };
     const g = fromWire(wire);
     expect(g.device).toEqual(["", "/cpu:0"]);

@@ -1,0 +1,102 @@
+"""Kernel side of the Graphs tab (docs/protocol.md, "graph_request" / "graph_reply").
+
+The catalog lists, per graph kind, the runs whose graph has nodes (from the loader's ``graphs``
+frame). A ``graph_request`` names a run and a kind; the reply carries the whole graph as one
+UTF-8 JSON buffer of columns (node names once, edges as node indices, devices as a table), which
+the browser groups, lays out and draws itself. Attribute values are cut to ``ATTR_MAX`` characters:
+a Const's tensor text can be megabytes and the panel shows only the beginning anyway.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from .messages import Message
+
+GRAPH_REQUESTS = ("graph_request",)
+KINDS = ("op", "keras")
+ATTR_MAX = 240
+
+
+def _graphs_frame(source: Any) -> Any:
+    frame = getattr(source, "graphs", None)  # --logdir_spec sources have no graphs
+    return frame if frame is not None and len(frame) else None
+
+
+def graph_catalog(source: Any) -> dict[str, dict[str, list[str]]]:
+    """``{"graphs": {"op": [run, ...], "keras": [run, ...]}}``: runs whose graph has nodes."""
+    frame = _graphs_frame(source)
+    out: dict[str, list[str]] = {k: [] for k in KINDS}
+    if frame is not None:
+        having = frame[frame["nodes"].to_numpy() > 0]
+        for kind in KINDS:
+            out[kind] = sorted({str(r) for r in having.loc[having["kind"] == kind, "run"]})
+    return {"graphs": out}
+
+
+def _pick_tag(source: Any, run: str, kind: str) -> str | None:
+    """The tag of the run's first graph of ``kind`` with nodes (the GraphDef before RunMetadata)."""
+    frame = _graphs_frame(source)
+    if frame is None:
+        return None
+    rows = frame[(frame["run"] == run) & (frame["kind"] == kind) & (frame["nodes"] > 0)]
+    return str(rows["tag"].iloc[0]) if len(rows) else None
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= ATTR_MAX else text[: ATTR_MAX - 1] + "…"
+
+
+def graph_payload(graph: Any) -> tuple[bytes, int, int]:
+    """The wire form of an ``nbtb.Graph``: (UTF-8 JSON bytes, nodes, edges sent).
+
+    Edges whose ends are not nodes are left out (the loader already drops them; this keeps a
+    hand-made Graph from pointing the browser outside its node list).
+    """
+    nodes, edges = graph.nodes, graph.edges
+    names = [str(n) for n in nodes["name"]]
+    index = {n: i for i, n in enumerate(names)}
+    devices: dict[str, int] = {}
+    device = [devices.setdefault(str(d or ""), len(devices)) for d in nodes["device"]]
+    shapes = [None if s is None or (isinstance(s, float) and np.isnan(s)) else str(s) for s in nodes["shape"]]
+    attrs = [{str(k): _cut(str(v)) for k, v in (a or {}).items()} for a in nodes["attrs"]]
+    src, dst, control, eshape = [], [], [], []
+    for s, d, k, sh in zip(edges["src"], edges["dst"], edges["kind"], edges["shape"]):
+        i, j = index.get(str(s)), index.get(str(d))
+        if i is None or j is None:
+            continue
+        src.append(i)
+        dst.append(j)
+        control.append(1 if k == "control" else 0)
+        eshape.append(None if sh is None or (isinstance(sh, float) and np.isnan(sh)) else str(sh))
+    wire = {
+        "nodes": {"name": names, "op": [str(o) for o in nodes["op"]], "device": device,
+                  "devices": list(devices), "shape": shapes, "attrs": attrs},
+        "edges": {"src": src, "dst": dst, "control": control, "shape": eshape},
+    }
+    data = json.dumps(wire, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return data, len(names), len(src)
+
+
+def graph_reply(source: Any, request: dict) -> Message:
+    """The ``graph_reply`` for one ``graph_request``; errors are in the reply, never raised."""
+    run = str(request.get("run", ""))
+    kind = str(request.get("graph_kind", "op"))
+    header: dict[str, Any] = {"kind": "graph_reply", "request_id": int(request.get("request_id", 0)),
+                              "run": run, "graph_kind": kind, "tag": None, "error": None,
+                              "nodes": 0, "edges": 0}
+    if kind not in KINDS:
+        header["error"] = f"unknown graph kind {kind!r}: expected 'op' or 'keras'"
+        return header, []
+    try:
+        tag = _pick_tag(source, run, kind)
+        graph = source.graph(run, kind=kind, tag=tag)
+        data, n, m = graph_payload(graph)
+    except (LookupError, ValueError) as exc:  # no such graph, or a damaged one (named by the loader)
+        header["error"] = str(exc)
+        return header, []
+    header.update(tag=graph.tag, nodes=n, edges=m)
+    return header, [data]
