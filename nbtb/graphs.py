@@ -365,6 +365,11 @@ def graph_from_keras(model: dict, run: str = "", tag: str = "") -> Graph:
     prev: str | None = None
     names, ops, scopes, attrs, layer_shapes = [], [], [], [], []
     edges: list[tuple[str, str, str | None, int]] = []  # src, dst, shape, tensor index
+
+    def resolve(source: str, index: int) -> str:
+        """A model's name stands for its output layers: pick the `index`th (TensorBoard's rule)."""
+        candidates = model_outputs.get(source, [source])
+        return candidates[index] if index < len(candidates) else candidates[-1]
     for scope, layer in _walk_layers(model):
         config = layer.get("config") or {}
         name = _scoped(scope, str(config.get("name")))
@@ -372,11 +377,13 @@ def graph_from_keras(model: dict, run: str = "", tag: str = "") -> Graph:
         if config.get("layers") is not None:  # a model: only a scope, wired like TensorBoard wires it
             inputs, outputs = config.get("input_layers"), config.get("output_layers")
             functional = bool(inputs and outputs)
+            # (TensorBoard links a model fed by another model to that model's name, which is no
+            # node; here the feeding model's output layer is the source.)
             if inbound and functional:
-                for entry, (src, _, _, _) in zip(_as_list_of_layers(inputs), inbound):
-                    input_to_layer[_scoped(name, entry[0])] = _scoped(scope, src)
+                for entry, (src, _, index, _) in zip(_as_list_of_layers(inputs), inbound):
+                    input_to_layer[_scoped(name, entry[0])] = resolve(_scoped(scope, src), index)
             elif inbound:
-                prev = _scoped(scope, inbound[0][0])
+                prev = resolve(_scoped(scope, inbound[0][0]), inbound[0][2])
             elif prev and functional:
                 input_to_layer[_scoped(name, _as_list_of_layers(inputs)[0][0])] = prev
             if functional:
@@ -393,9 +400,7 @@ def graph_from_keras(model: dict, run: str = "", tag: str = "") -> Graph:
         layer_shapes.append(_shape_list(config.get("batch_shape", config.get("batch_input_shape"))))
         if layer.get("inbound_nodes") is not None and inbound:
             for src, _, index, shape in inbound:
-                candidates = model_outputs.get(_scoped(scope, src), [_scoped(scope, src)])
-                source = candidates[index] if index < len(candidates) else candidates[-1]
-                edges.append((source, name, shape, index))
+                edges.append((resolve(_scoped(scope, src), index), name, shape, index))
         elif prev is not None and layer.get("inbound_nodes") is None:
             edges.append((prev, name, build_input, 0))  # Sequential: the previous layer feeds this one
         if name in input_to_layer:
@@ -409,6 +414,9 @@ def graph_from_keras(model: dict, run: str = "", tag: str = "") -> Graph:
         if shape is not None and index == 0:
             out_shape.setdefault(src, shape)
     shapes = [declared or out_shape.get(n) for n, declared in zip(names, layer_shapes)]
+    # An edge that carried no shape of its own (a model boundary) carries its source's output shape.
+    by_name = dict(zip(names, shapes))
+    edges = [(s, d, shape if shape is not None or i else by_name.get(s), i) for s, d, shape, i in edges]
     nodes = _frame(NODE_COLUMNS, {"name": names, "op": ops, "device": [""] * len(names), "scope": scopes,
                                   "attrs": attrs, "shape": shapes})
     edge_frame = _frame(EDGE_COLUMNS, {"src": [e[0] for e in edges], "dst": [e[1] for e in edges],

@@ -311,14 +311,16 @@ class Logdir:
             else:
                 wanted = keras[:1] or ops[:1]
         if not wanted:
-            having = sorted({name for name in self.runs if _graphs.sources(self._runs[name].events)})
             what = " ".join(filter(None, [kind and f"kind={kind!r}", tag is not None and f"tag={tag!r}"]))
             raise LookupError(f"run {run!r} has no graph{' with ' + what if what else ''}; "
-                              f"runs with graphs: {having or 'none'}")
+                              f"runs with graphs: {self._runs_with_graphs()}")
         try:
             return _graphs.load(run, wanted[0], run_graph)
         except ValueError as exc:
-            raise LookupError(f"run {run!r}: {exc}") from exc
+            raise LookupError(f"run {run!r}: {exc}; runs with graphs: {self._runs_with_graphs()}") from exc
+
+    def _runs_with_graphs(self) -> list[str]:
+        return sorted(set(self.graphs["run"])) or ["none"]
 
     def plot(self, tag: Selector = None, run: Selector = None, smoothing: float = 0.0, x: str = "step",
              **options):
