@@ -3,22 +3,31 @@
 
     python bench/make_graph.py                       # bench/data/graph-logdir, run "resnet50"
     python bench/make_graph.py --out DIR --force     # elsewhere, replacing it
+    python bench/make_graph.py --force --time 7      # also time nbtb.load(DIR).graph("resnet50"),
+                                                     # best of 7, into bench/results/graph_load.md
+
+Then `nbtb.load(DIR).graph("resnet50")` is the 10,956-node Graph (nodes / edges frames).
 
 What it writes: one run (`<out>/resnet50`) with one `Event.graph_def`, written by nbtb's own
 `SummaryWriter.add_graph_def`. The GraphDef is built here (it is synthetic: TensorFlow is not a
-dependency) in the shape of a TF1 `tf.layers` ResNet-50 v1.5 training graph on one GPU:
-- ~10,000 nodes (the count is printed; ~10.4k with the defaults), names nested up to 6 deep,
-  e.g. `resnet/stage3/block2/conv1/Conv2D`, `gradients/resnet/stage3/block2/conv1/Conv2D_grad/
-  Conv2DBackpropFilter`, `resnet/stage3/block2/conv1/kernel/Initializer/random_uniform/mul`.
+dependency) in the shape of a TF1 `tf.layers` ResNet-50 v1.5 training graph replicated on 8 GPUs,
+the layout of tf_cnn_benchmarks (`--towers`, default 8):
+- 10,956 nodes and 24,690 inputs (19,137 data and 5,553 control edges) with the defaults, names
+  nested up to 10 deep, e.g. `tower_3/resnet/stage3/block2/conv1/Conv2D`,
+  `tower_3/gradients/tower_3/resnet/stage3/block2/conv1/Conv2D_grad/Conv2DBackpropFilter`,
+  shared variables `resnet/stage3/block2/conv1/kernel/Initializer/random_uniform/mul`,
+  `average_gradients/…/AddN`, `Momentum/update_…/ApplyMomentum`.
 - Repeated blocks: stages of 3, 4, 6, 3 bottleneck blocks (conv1 1x1, conv2 3x3, conv3 1x1, a
   projection shortcut in each stage's first block), so one structure appears 16 times.
 - Ops as TF names them (VariableV2, Assign, Identity, RandomUniform, Conv2D, FusedBatchNormV3,
   Relu, AddV2, MaxPool, Mean, MatMul, …, their gradients, ApplyMomentum), with `T`/`dtype`/
   `strides`/`padding`/`data_format` attrs and `_output_shapes` (NHWC, batch 32; FusedBatchNormV3
   has 6 outputs, so `n:1`/`n:2` inputs appear).
-- Devices: variables and their initializers on `/job:ps/replica:0/task:0/device:CPU:0`, the
-  model, gradients and updates on `/job:worker/replica:0/task:0/device:GPU:0`.
-- Control edges: each batch-norm moving-average update depends (`^`) on its FusedBatchNormV3,
+- Devices: variables, initializers, gradient averaging and updates on
+  `/job:ps/replica:0/task:0/device:CPU:0`; tower k's forward and backward ops on
+  `/job:worker/replica:0/task:0/device:GPU:k`.
+- Control edges: each batch-norm moving-average update (tower 0) depends (`^`) on its
+  FusedBatchNormV3; tf.gradients' `tuple/group_deps` NoOps and `tuple/control_dependency` Identities;
   `train_op` (NoOp) on every ApplyMomentum and moving-average update, and `init` on every Assign.
 
 Deterministic: the same arguments give the same GraphDef bytes.
@@ -270,6 +279,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=os.path.join(HERE, "data", "graph-logdir"))
     parser.add_argument("--force", action="store_true", help="replace an existing logdir")
+    parser.add_argument("--time", type=int, default=0, metavar="N",
+                        help="then time Logdir.graph N times into bench/results/graph_load.md")
     parser.add_argument("--towers", type=int, default=8, help="GPU replicas (8, as in tf_cnn_benchmarks' 8-GPU ResNet-50)")
     args = parser.parse_args()
     if os.path.exists(args.out):
@@ -278,9 +289,48 @@ def main() -> None:
         shutil.rmtree(args.out)
     graph = build(args.towers)
     with SummaryWriter(os.path.join(args.out, "resnet50")) as writer:
-        writer.add_graph_def(graph)
+        writer.add_graph_def(graph.SerializeToString(deterministic=True))
     edges = sum(len(n.input) for n in graph.node)
     print(f"{args.out}/resnet50: {len(graph.node)} nodes, {edges} inputs, {graph.ByteSize() / 1e6:.1f} MB GraphDef")
+    if args.time:
+        time_loading(args.out, args.time, len(graph.node), edges, graph.ByteSize())
+
+
+def time_loading(out: str, repeat: int, nodes: int, inputs: int, size: int) -> None:
+    """Seconds for `Logdir.graph` (parse + frames, the default-kind rule included), best of `repeat`."""
+    import platform
+    import time
+
+    import nbtb
+
+    ld = nbtb.load(out)
+    tries = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        graph = ld.graph("resnet50")
+        tries.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    listing = ld.graphs
+    listed = time.perf_counter() - start
+    results = os.path.join(HERE, "results", "graph_load.md")
+    os.makedirs(os.path.dirname(results), exist_ok=True)
+    with open(results, "w") as f:
+        f.write(f"""# Graph loading (`bench/make_graph.py --time {repeat}`)
+
+`nbtb.load(logdir).graph("resnet50")` on the synthetic 8-tower ResNet-50 GraphDef: {nodes:,} nodes,
+{inputs:,} inputs, {size / 1e6:.1f} MB, one `Event.graph_def`.
+
+| what | seconds |
+|---|---|
+| `Logdir.graph(run)` best of {repeat} | {min(tries):.3f} |
+| `Logdir.graph(run)` median | {sorted(tries)[len(tries) // 2]:.3f} |
+| `Logdir.graphs` (first listing, parses each graph once) | {listed:.3f} |
+
+Result: {len(graph.nodes):,} node rows, {len(graph.edges):,} edge rows; listing {listing.values.tolist()}.
+All tries: {", ".join(f"{t:.3f}" for t in tries)}.
+Machine: {platform.machine()}, {os.cpu_count()} cores (shared with other jobs), Python {platform.python_version()}.
+""")
+    print(f"graph(): best {min(tries):.3f} s of {repeat}; written to {results}")
 
 
 if __name__ == "__main__":

@@ -360,6 +360,8 @@ def _keras_value(value: Any) -> str:
 
 
 def graph_from_keras(model: dict, run: str = "", tag: str = "") -> Graph:
+    if not isinstance(model, dict) or not isinstance(model.get("config"), dict):
+        raise ValueError("not a Keras model config (no 'config' object)")
     input_to_layer: dict[str, str] = {}
     model_outputs: dict[str, list[str]] = {}
     prev: str | None = None
@@ -478,9 +480,11 @@ def load(run: str, source: Source, run_graph: Source | None = None) -> Graph:
     """
     if source.origin == "keras":
         model = _parse(source, lambda b: json.loads(b.decode("utf-8")))
-        if not isinstance(model, dict):
-            raise ValueError(f"{_describe(source.where)}: Keras model JSON is not an object")
-        return graph_from_keras(model, run, source.tag)
+        try:
+            return graph_from_keras(model, run, source.tag)
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:  # JSON, but not a model config
+            raise ValueError(f"{_describe(source.where)}: Keras model JSON of an unknown layout "
+                             f"({exc.__class__.__name__}: {exc})") from exc
     if source.origin == "graph_def":
         return graph_from_def(_parse(source, graph_pb2.GraphDef.FromString), run, "op", "")
     metadata = _parse(source, graph_pb2.RunMetadata.FromString)

@@ -319,8 +319,9 @@ class Logdir:
         except ValueError as exc:
             raise LookupError(f"run {run!r}: {exc}; runs with graphs: {self._runs_with_graphs()}") from exc
 
-    def _runs_with_graphs(self) -> list[str]:
-        return sorted(set(self.graphs["run"])) or ["none"]
+    def _runs_with_graphs(self) -> str:
+        having = sorted(set(self.graphs["run"]))
+        return repr(having) if having else "none"
 
     def plot(self, tag: Selector = None, run: Selector = None, smoothing: float = 0.0, x: str = "step",
              **options):

@@ -418,3 +418,18 @@ def test_add_graph_def_writes_what_tensorboard_reads(tmp_path):
     g = nbtb.load(tmp_path).graph("r")
     assert g.nodes[["name", "op", "device", "scope"]].values.tolist() == [
         ["a/x", "Const", "/device:CPU:0", "a"], ["a/y", "Identity", "", "a"]]
+
+
+def test_truncated_keras_json_is_named(tmp_path):
+    from torch.utils.tensorboard.writer import FileWriter
+
+    config = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": []}})
+    writer = FileWriter(str(tmp_path / "train"))
+    writer.add_summary(_keras_summary(config[: len(config) // 2]), 0)
+    writer.close()
+    ld = nbtb.load(tmp_path)
+    path = os.path.join(tmp_path, "train", os.listdir(tmp_path / "train")[0])
+    with pytest.warns(DataLossWarning, match=re.escape(path)):
+        assert ld.graphs.empty
+    with pytest.raises(LookupError, match=re.escape(path) + r".*unreadable Keras model JSON.*runs with graphs: none$"):
+        ld.graph("train")
