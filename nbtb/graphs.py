@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 from google.protobuf.message import DecodeError
 
+from . import tensors
 from .bulk import read_varint
 from .events import RunEvents
-from . import tensors
 from .proto import graph_pb2, tensor_pb2
 
 NODE_COLUMNS = ["name", "op", "device", "scope", "attrs", "shape"]
@@ -61,6 +61,8 @@ class Graph:
     edges: src, dst (node names), kind ("data" or "control"), shape (the producing output's
     shape, or None). Inputs naming a node the graph lacks are dropped, as nothing can be drawn
     for them (torch's traces name module objects, e.g. `Net/Conv2d[conv1]/weight/conv1`).
+    The columns `attrs` and `shape` share names with pandas attributes: read them as
+    `g.nodes["shape"]`, not `g.nodes.shape`.
     """
 
     run: str
