@@ -435,3 +435,24 @@ def test_truncated_keras_json_is_named(tmp_path):
         assert ld.graphs.empty
     with pytest.raises(LookupError, match=re.escape(path) + r".*unreadable Keras model JSON.*runs with graphs: none$"):
         ld.graph("train")
+
+
+def test_refresh_brings_new_graphs(tmp_path):
+    from nbtb.proto import graph_pb2
+
+    first = graph_pb2.GraphDef()
+    first.node.add(name="x", op="Placeholder")
+    with nbtb.SummaryWriter(tmp_path / "a") as w:
+        w.add_graph_def(first)
+    ld = nbtb.load(tmp_path)
+    assert ld.graphs.values.tolist() == [["a", "op", "", 1]]
+    second = graph_pb2.GraphDef()
+    second.node.add(name="x", op="Placeholder")
+    second.node.add(name="y", op="Identity", input=["x"])
+    with nbtb.SummaryWriter(tmp_path / "a") as w:  # a newer graph in the same run wins, as in TensorBoard
+        w.add_graph_def(second)
+    with nbtb.SummaryWriter(tmp_path / "b") as w:
+        w.add_graph_def(first)
+    ld.refresh()
+    assert ld.graphs.values.tolist() == [["a", "op", "", 2], ["b", "op", "", 1]]
+    assert ld.graph("a").edges.values.tolist() == [["x", "y", "data", None]]
