@@ -100,19 +100,27 @@ export function hashString(s: string): string {
 
 const CONST_OPS = new Set(["Const", "prim::Constant"]);
 
-/** Which nodes are drawn inside another (TB's in- and out-embeddings): index → host index. */
-export function embeddings(data: GraphData, inEdges: number[][], outEdges: number[][]): Map<number, number> {
-  const host = new Map<number, number>();
+/**
+ * Which nodes are drawn inside others (TB's in- and out-embeddings): index → host indices.
+ * An inputless constant goes into every node it feeds: torch's trace shares one constant between
+ * identical blocks, and drawing it in the first block would make that block look different.
+ */
+export function embeddings(data: GraphData, inEdges: number[][], outEdges: number[][]): Map<number, number[]> {
+  const host = new Map<number, number[]>();
   for (let i = 0; i < data.name.length; i++) {
     const op = data.op[i];
-    if (CONST_OPS.has(op) && inEdges[i].length === 0 && outEdges[i].length === 1) {
-      host.set(i, data.dst[outEdges[i][0]]);
+    if (CONST_OPS.has(op) && inEdges[i].length === 0 && outEdges[i].length > 0) {
+      host.set(i, [...new Set(outEdges[i].map((e) => data.dst[e]))]);
     } else if (op.endsWith("Summary") && outEdges[i].length === 0 && inEdges[i].length === 1) {
-      host.set(i, data.src[inEdges[i][0]]);
+      host.set(i, [data.src[inEdges[i][0]]]);
     }
   }
-  // A host must itself be drawn: drop embeddings into embedded nodes.
-  for (const [i, h] of host) if (host.has(h)) host.delete(i);
+  // A host must itself be drawn: a node embedded only in embedded nodes stays a node.
+  for (const [i, hs] of host) {
+    const drawn = hs.filter((h) => !host.has(h) || h === i);
+    if (drawn.length) host.set(i, drawn);
+  }
+  for (const [i, hs] of [...host]) if (hs.some((h) => host.has(h))) host.delete(i);
   return host;
 }
 
@@ -122,7 +130,7 @@ function parts(name: string): string[] {
   return p.length ? p : [name || "(unnamed)"];
 }
 
-function buildTree(data: GraphData, embedded: Map<number, number>): { root: GNode; leafOf: GNode[] } {
+function buildTree(data: GraphData, embedded: Map<number, number[]>): { root: GNode; leafOf: GNode[] } {
   const root = newNode(ROOT_ID, ROOT_ID, "meta", null);
   // Every proper prefix is a scope; an op named like a scope moves inside it as "a/(a)".
   const scopes = new Set<string>();
@@ -171,9 +179,9 @@ function buildTree(data: GraphData, embedded: Map<number, number>): { root: GNod
     parent.children.push(leaf);
     leafOf[i] = leaf;
   }
-  for (const [i, h] of embedded) {
-    leafOf[i] = leafOf[h];
-    leafOf[h].embedded.push(i);
+  for (const [i, hosts] of embedded) {
+    leafOf[i] = leafOf[hosts[0]];
+    for (const h of hosts) leafOf[h].embedded.push(i);
   }
   return { root, leafOf };
 }
@@ -191,14 +199,16 @@ export function lcaChildren(a: GNode, b: GNode): [GNode, GNode] | null {
   return [a, b];
 }
 
-function summariseEdges(h: { root: GNode; leafOf: GNode[]; data: GraphData }): void {
-  const { data, leafOf } = h;
+function summariseEdges(h: { root: GNode; leafOf: GNode[]; data: GraphData; embedded: Map<number, number[]> }): void {
+  const { data, leafOf, embedded } = h;
   const clear = (n: GNode) => {
     n.edges = new Map();
     for (const c of n.children) clear(c);
   };
   clear(h.root);
   for (let e = 0; e < data.src.length; e++) {
+    // An embedded node's edges are drawn as its host's "+k" mark, not as edges.
+    if (embedded.has(data.src[e]) || embedded.has(data.dst[e])) continue;
     const pair = lcaChildren(leafOf[data.src[e]], leafOf[data.dst[e]]);
     if (!pair) continue;
     const [a, b] = pair;
@@ -321,7 +331,7 @@ export function buildHierarchy(data: GraphData): Hierarchy {
   }
   const embedded = embeddings(data, inEdges, outEdges);
   const { root, leafOf } = buildTree(data, embedded);
-  const h = { root, leafOf, data };
+  const h = { root, leafOf, data, embedded };
   finish(root, data, 0);
   summariseEdges(h); // first on the plain scope tree: hashes read each group's wiring
   hashTree(root, data);

@@ -146,6 +146,22 @@ describe("embeddings", () => {
     expect(h.leafOf[0].id).toBe("mm");
     expect(h.leafOf[3].id).toBe("mm");
     expect(h.byId.get("mm")!.embedded.sort()).toEqual([0, 3]);
+    expect(h.root.edges.size).toBe(1); // x -> mm only: embedded nodes have no drawn edges
+  });
+
+  it("embeds a constant shared by identical blocks in each, so the blocks stay alike", () => {
+    const nodes = [{ name: "k", op: "prim::Constant" }];
+    const edges = [];
+    for (let b = 0; b < 3; b++) {
+      nodes.push({ name: `blk${b}/conv`, op: "aten::conv" }, { name: `blk${b}/relu`, op: "aten::relu" });
+      edges.push({ src: "k", dst: `blk${b}/conv` }, { src: `blk${b}/conv`, dst: `blk${b}/relu` });
+    }
+    const h = buildHierarchy(graphOf(nodes, edges));
+    expect(h.root.children.map((c) => c.id)).toEqual(["blk0", "blk1", "blk2"]);
+    for (let b = 0; b < 3; b++) expect(h.byId.get(`blk${b}/conv`)!.embedded).toEqual([0]);
+    expect(h.root.edges.size).toBe(0);
+    expect(h.byId.get("blk0")!.template).toBe(h.byId.get("blk2")!.template);
+    expect(h.byId.get("blk0")!.templateCount).toBe(3);
   });
 });
 
