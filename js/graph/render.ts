@@ -252,6 +252,7 @@ export class GraphCanvas {
   private decorate(g: SVGGElement, n: GNode): void {
     g.dataset.id = n.id;
     g.dataset.kind = n.kind;
+    g.dataset.leaves = String(n.leaves);
     g.setAttribute("data-testid", "graph-node");
     g.addEventListener("click", (ev) => {
       ev.stopPropagation();
