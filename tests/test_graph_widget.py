@@ -110,3 +110,21 @@ def test_graph_view_is_the_graphs_tab_alone(torch_logdir):  # noqa: F811
     assert isinstance(v, nbtb.Dashboard)
     msg, bufs = ask(v, {"kind": "graph_request", "request_id": 2, "run": "res", "graph_kind": "op"})
     assert msg["error"] is None and len(bufs) == 1
+
+
+def test_graph_view_builds_its_first_reply_ahead(torch_logdir):  # noqa: F811
+    v = nbtb.GraphView(torch_logdir)  # no run: the first run with a graph, as the browser picks it
+    prefetch = v._graph_prefetch
+    assert prefetch is not None and prefetch._key == ("conv", "op")
+    prefetch._thread.join(30)
+    assert prefetch._message is not None  # built before anyone asked
+    msg, bufs = ask(v, {"kind": "graph_request", "request_id": 11, "run": "conv", "graph_kind": "op"})
+    assert msg["request_id"] == 11 and msg["error"] is None
+    graph = nbtb.load(torch_logdir).graph("conv", kind="op")
+    assert decode(bufs[0])["nodes"]["name"] == graph.nodes["name"].tolist()
+    assert v._graph_prefetch is None  # used once
+    again, bufs2 = ask(v, {"kind": "graph_request", "request_id": 12, "run": "conv", "graph_kind": "op"})
+    assert again["request_id"] == 12 and bytes(bufs2[0]) == bytes(bufs[0])  # built afresh, same graph
+    other = nbtb.GraphView(torch_logdir, run="res")
+    msg, _ = ask(other, {"kind": "graph_request", "request_id": 13, "run": "conv", "graph_kind": "op"})
+    assert msg["run"] == "conv" and msg["error"] is None  # a request for another graph is not served the prefetch

@@ -177,6 +177,7 @@ export class GraphTab {
     if (content.firstChild !== this.el) content.replaceChildren(this.el);
     content.closest(".nbtb")?.classList.toggle("nbtb-panel-only", this.model.get("panel") === "graphs");
     this.shown = true;
+    this.layouts.warm();
     this.updateSelectors();
     this.load();
   }

@@ -30,6 +30,8 @@ export interface GEdge {
 
 export interface GNode {
   id: string;
+  /** Small integer, unique in its hierarchy: edge keys are built from it (cheaper than strings). */
+  uid: number;
   label: string;
   kind: GNodeKind;
   parent: GNode | null;
@@ -46,8 +48,8 @@ export interface GNode {
   templateCount: number;
   /** Op nodes: embedded Const / Summary node indices. */
   embedded: number[];
-  /** Groups: edges among the children, keyed "srcId\0dstId". */
-  edges: Map<string, GEdge>;
+  /** Groups: edges among the children, keyed by edgeKey(src, dst). */
+  edges: Map<number, GEdge>;
   /** Device → number of op nodes beneath placed there. */
   devices: Map<string, number>;
 }
@@ -67,9 +69,18 @@ export interface Hierarchy {
 export const ROOT_ID = "__root__";
 export const SERIES_MIN = 5;
 
+let uids = 0;
+const NO_EDGES: Map<number, GEdge> = new Map();
+const NO_DEVICES: Map<string, number> = new Map();
+
+export function edgeKey(src: GNode, dst: GNode): number {
+  return src.uid * 2 ** 24 + dst.uid;
+}
+
 function newNode(id: string, label: string, kind: GNodeKind, parent: GNode | null, index = -1): GNode {
   return {
     id,
+    uid: uids++,
     label,
     kind,
     parent,
@@ -81,8 +92,9 @@ function newNode(id: string, label: string, kind: GNodeKind, parent: GNode | nul
     template: -1,
     templateCount: 1,
     embedded: [],
-    edges: new Map(),
-    devices: new Map(),
+    // Op nodes hold no edges and one device (read from the columns): no Map each for 10k ops.
+    edges: kind === "op" ? NO_EDGES : new Map(),
+    devices: kind === "op" ? NO_DEVICES : new Map(),
   };
 }
 
@@ -132,48 +144,47 @@ function parts(name: string): string[] {
 
 function buildTree(data: GraphData, embedded: Map<number, number[]>): { root: GNode; leafOf: GNode[] } {
   const root = newNode(ROOT_ID, ROOT_ID, "meta", null);
-  // Every proper prefix is a scope; an op named like a scope moves inside it as "a/(a)".
-  const scopes = new Set<string>();
-  for (const name of data.name) {
-    const p = parts(name);
-    let pre = "";
-    for (let k = 0; k < p.length - 1; k++) {
-      pre = k ? `${pre}/${p[k]}` : p[k];
-      scopes.add(pre);
-    }
-  }
+  // Scopes first, from every name's parent path (each path built once, through its own parent).
   const metas = new Map<string, GNode>();
-  const metaFor = (path: string[]): GNode => {
-    let node = root;
-    let id = "";
-    for (const seg of path) {
-      id = id ? `${id}/${seg}` : seg;
-      let next = metas.get(id);
-      if (!next) {
-        next = newNode(id, seg, "meta", node);
-        metas.set(id, next);
-        node.children.push(next);
-      }
-      node = next;
-    }
-    return node;
+  const scope = (path: string): GNode => {
+    if (!path) return root;
+    let m = metas.get(path);
+    if (m) return m;
+    const cut = path.lastIndexOf("/");
+    const parent = scope(cut < 0 ? "" : path.slice(0, cut));
+    m = newNode(path, cut < 0 ? path : path.slice(cut + 1), "meta", parent);
+    metas.set(path, m);
+    parent.children.push(m);
+    return m;
   };
-  const leafOf: GNode[] = new Array(data.name.length);
-  const used = new Set<string>();
-  for (let i = 0; i < data.name.length; i++) {
+  const n = data.name.length;
+  const paths: string[] = new Array(n);
+  for (let i = 0; i < n; i++) {
     if (embedded.has(i)) continue;
-    const p = parts(data.name[i]);
-    const joined = p.join("/");
-    let parentPath = p.slice(0, -1);
-    let label = p[p.length - 1];
-    if (scopes.has(joined)) {
-      parentPath = p;
+    const name = data.name[i];
+    // "a//b", "/a" or "a/" still land somewhere: empty parts are dropped.
+    const p = name.includes("//") || name.startsWith("/") || name.endsWith("/") ? parts(name).join("/") : name || "(unnamed)";
+    paths[i] = p;
+    const cut = p.lastIndexOf("/");
+    if (cut > 0) scope(p.slice(0, cut));
+  }
+  const leafOf: GNode[] = new Array(n);
+  const used = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    if (embedded.has(i)) continue;
+    const p = paths[i];
+    const cut = p.lastIndexOf("/");
+    let parent = cut > 0 ? (metas.get(p.slice(0, cut)) as GNode) : root;
+    let label = cut > 0 ? p.slice(cut + 1) : p;
+    if (metas.has(p)) {
+      // An op named like a scope moves inside it as "a/(a)".
+      parent = metas.get(p) as GNode;
       label = `(${label})`;
     }
-    const parent = metaFor(parentPath);
-    let id = parent === root ? label : `${parent.id}/${label}`;
+    const base = parent === root ? "" : `${parent.id}/`;
+    let id = base + label;
     // Duplicate names (a malformed GraphDef) still get a node each.
-    for (let k = 1; used.has(id) || metas.has(id); k++) id = `${parent === root ? "" : parent.id + "/"}${label}#${k}`;
+    for (let k = 1; used.has(id) || metas.has(id); k++) id = `${base}${label}#${k}`;
     used.add(id);
     const leaf = newNode(id, label, "op", parent, i);
     parent.children.push(leaf);
@@ -202,6 +213,7 @@ export function lcaChildren(a: GNode, b: GNode): [GNode, GNode] | null {
 function summariseEdges(h: { root: GNode; leafOf: GNode[]; data: GraphData; embedded: Map<number, number[]> }): void {
   const { data, leafOf, embedded } = h;
   const clear = (n: GNode) => {
+    if (n.kind === "op") return;
     n.edges = new Map();
     for (const c of n.children) clear(c);
   };
@@ -213,7 +225,7 @@ function summariseEdges(h: { root: GNode; leafOf: GNode[]; data: GraphData; embe
     if (!pair) continue;
     const [a, b] = pair;
     const owner = a.parent as GNode;
-    const key = `${a.id}\u0000${b.id}`;
+    const key = edgeKey(a, b);
     let ge = owner.edges.get(key);
     if (!ge) {
       ge = { src: a, dst: b, data: 0, control: 0, shapes: new Map(), edges: [] };
@@ -230,12 +242,15 @@ function summariseEdges(h: { root: GNode; leafOf: GNode[]; data: GraphData; embe
 }
 
 /** Post-order structure hashes: an op is its op type; a group is its children's hashes and its internal wiring. */
-function hashTree(n: GNode, data: GraphData): string {
+function hashTree(n: GNode, data: GraphData, memo: Map<string, string>): string {
   if (n.kind === "op") {
-    n.hash = hashString(`op:${data.op[n.index]}:${n.embedded.map((i) => data.op[i]).sort().join(",")}`);
+    const sig = n.embedded.length ? `${data.op[n.index]}:${n.embedded.map((i) => data.op[i]).sort().join(",")}` : data.op[n.index];
+    let hsh = memo.get(sig);
+    if (hsh === undefined) memo.set(sig, (hsh = hashString(`op:${sig}`)));
+    n.hash = hsh;
     return n.hash;
   }
-  const kids = n.children.map((c) => hashTree(c, data)).sort();
+  const kids = n.children.map((c) => hashTree(c, data, memo)).sort();
   const wires = [...n.edges.values()].map((e) => `${e.src.hash}>${e.dst.hash}${e.control ? "~" : ""}`).sort();
   n.hash = hashString(`${n.kind}(${kids.join(",")}|${wires.join(",")})`);
   return n.hash;
@@ -265,6 +280,8 @@ function makeSeries(n: GNode, byId: Map<string, GNode>): void {
     let id = n.kind === "meta" && n.parent === null ? label : `${n.id}/${label}`;
     for (let k = 1; byId.has(id); k++) id = `${n.parent === null ? "" : n.id + "/"}${label}#${k}`;
     const s = newNode(id, label, "series", n);
+    // Alike members by construction: the series' structure is the member's, times the count.
+    s.hash = hashString(`series(${g.members[0].node.hash}*${g.members.length})`);
     const members = new Set(g.members.map((x) => x.node));
     // The series takes the place of its first member, so sibling order stays stable.
     const first = n.children.findIndex((c) => members.has(c));
@@ -282,8 +299,6 @@ function finish(n: GNode, data: GraphData, depth: number): void {
   n.depth = depth;
   if (n.kind === "op") {
     n.leaves = 1;
-    const d = data.device[n.index] ?? "";
-    n.devices = new Map([[d, 1]]);
     return;
   }
   n.leaves = 0;
@@ -291,8 +306,16 @@ function finish(n: GNode, data: GraphData, depth: number): void {
   for (const c of n.children) {
     finish(c, data, depth + 1);
     n.leaves += c.leaves;
-    for (const [d, k] of c.devices) n.devices.set(d, (n.devices.get(d) ?? 0) + k);
+    if (c.kind === "op") {
+      const d = data.device[c.index] ?? "";
+      n.devices.set(d, (n.devices.get(d) ?? 0) + 1);
+    } else for (const [d, k] of c.devices) n.devices.set(d, (n.devices.get(d) ?? 0) + k);
   }
+}
+
+/** Device → op count beneath a node (an op: its own device). */
+export function devicesOf(n: GNode, data: GraphData): Map<string, number> {
+  return n.kind === "op" ? new Map([[data.device[n.index] ?? "", 1]]) : n.devices;
 }
 
 function index(n: GNode, byId: Map<string, GNode>): void {
@@ -334,13 +357,17 @@ export function buildHierarchy(data: GraphData): Hierarchy {
   const h = { root, leafOf, data, embedded };
   finish(root, data, 0);
   summariseEdges(h); // first on the plain scope tree: hashes read each group's wiring
-  hashTree(root, data);
+  hashTree(root, data, new Map());
   const byId = new Map<string, GNode>();
   index(root, byId);
+  const before = byId.size;
   makeSeries(root, byId);
-  finish(root, data, 0);
-  summariseEdges(h); // again: series are groups of their own
-  hashTree(root, data);
+  if (byId.size !== before) {
+    // Series are groups of their own: depths, counts and edge summaries change. Hashes of the
+    // groups above stay as they were (same members, same wiring), which is what templates need.
+    finish(root, data, 0);
+    summariseEdges(h);
+  }
   const templates = assignTemplates(root);
   byId.clear();
   index(root, byId);

@@ -52,6 +52,15 @@ export class Layouts {
 
   constructor(private engine: Engine) {}
 
+  private warmed = false;
+
+  /** Starts the layout script (Worker and dagre parsed) while the graph is still on its way. */
+  warm(): void {
+    if (this.warmed) return;
+    this.warmed = true;
+    this.engine([], {}).catch(() => {});
+  }
+
   /** Forget a group's layout and its ancestors' (their sizes change with it). */
   invalidate(n: GNode | null): void {
     for (let p = n; p; p = p.parent) this.cache.delete(p.id);

@@ -5,7 +5,7 @@
  * fit to view. Every label is set with textContent: node names come from the log.
  */
 import { PALETTE, fnv1a } from "../colors";
-import { edgeLabel, type GEdge, type GNode, type Hierarchy } from "./hierarchy";
+import { devicesOf, edgeLabel, type GEdge, type GNode, type Hierarchy } from "./hierarchy";
 import { HEADER, PAD, type Box, type JobResult } from "./layoutcore";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -22,16 +22,16 @@ export function colorOf(key: string): string {
 }
 
 /** The dominant device of a node (ties: the first seen); "" when none is recorded. */
-export function mainDevice(n: GNode): string {
+export function mainDevice(n: GNode, h: Hierarchy): string {
   let best = "";
   let k = -1;
-  for (const [d, c] of n.devices) if (d && c > k) (best = d), (k = c);
+  for (const [d, c] of devicesOf(n, h.data)) if (d && c > k) (best = d), (k = c);
   return best;
 }
 
 export function fillOf(n: GNode, h: Hierarchy, by: ColorBy): string | null {
   if (by === "device") {
-    const d = mainDevice(n);
+    const d = mainDevice(n, h);
     return d ? colorOf(d) : null;
   }
   if (by === "op") return n.kind === "op" ? colorOf(h.data.op[n.index]) : null;

@@ -19,7 +19,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from .graph import GRAPH_REQUESTS, graph_catalog, graph_reply
+from .graph import GRAPH_REQUESTS, graph_catalog, graph_message
 from .histograms import histogram_replies, histogram_series
 from .media import MEDIA_REQUESTS, media_catalog, media_messages
 from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
@@ -174,8 +174,7 @@ class Dashboard(anywidget.AnyWidget):
             elif kind == "histograms_request":
                 messages = self.histograms_messages(content)
             elif kind in GRAPH_REQUESTS:  # the Graphs tab (graph.py)
-                with self._lock:
-                    messages = [graph_reply(self._source, content)]
+                messages = [graph_message(self, content)]
             else:
                 messages = [self.csv_message(content)]
         except Exception as exc:  # reply anyway so the browser does not wait forever

@@ -10,6 +10,7 @@ a Const's tensor text can be megabytes and the panel shows only the beginning an
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import numpy as np
@@ -100,3 +101,57 @@ def graph_reply(source: Any, request: dict) -> Message:
         return header, []
     header.update(tag=graph.tag, nodes=n, edges=m)
     return header, [data]
+
+
+def first_graph(catalog: dict, run: str = "") -> tuple[str, str] | None:
+    """The (run, kind) the Graphs tab opens first, as js/graph/graphtab.ts picks it: ``run`` when it
+    has a graph, else the first run with one; its op graph when it has one, else its Keras graph."""
+    graphs = catalog.get("graphs", {})
+    runs = sorted({*graphs.get("op", []), *graphs.get("keras", [])})
+    if not runs:
+        return None
+    chosen = run if run in runs else runs[0]
+    return chosen, "op" if chosen in graphs.get("op", []) else "keras"
+
+
+class Prefetch:
+    """One graph reply built ahead, in a thread, while the browser is still loading the widget:
+    ``nbtb.GraphView`` knows which graph it will be asked for. Used once, then forgotten."""
+
+    def __init__(self, source: Any, lock: Any, run: str, kind: str) -> None:
+        self._key = (run, kind)
+        self._message: Message | None = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._build, args=(source, lock), daemon=True,
+                                        name="nbtb-graph-prefetch")
+        self._thread.start()
+
+    def _build(self, source: Any, lock: Any) -> None:
+        try:
+            with lock:
+                self._message = graph_reply(source, {"run": self._key[0], "graph_kind": self._key[1]})
+        finally:
+            self._done.set()
+
+    def take(self, request: dict) -> Message | None:
+        """The reply for ``request`` if it is the prefetched graph (waiting for it if needed)."""
+        if (str(request.get("run", "")), str(request.get("graph_kind", ""))) != self._key:
+            return None
+        self._done.wait()
+        message, self._message = self._message, None
+        if message is None:
+            return None
+        header, buffers = message
+        return {**header, "request_id": int(request.get("request_id", 0))}, buffers
+
+
+def graph_message(widget: Any, request: dict) -> Message:
+    """A dashboard's reply to a ``graph_request``: the prefetched one when it matches."""
+    prefetch = widget.__dict__.get("_graph_prefetch")
+    if prefetch is not None:
+        message = prefetch.take(request)
+        widget._graph_prefetch = None  # one use: a later request may follow a reload
+        if message is not None:
+            return message
+    with widget._lock:
+        return graph_reply(widget._source, request)

@@ -75,6 +75,11 @@ class GraphView(_Panel):
 
     def __init__(self, source: Any, run: str | None = None, **traits: Any) -> None:
         super().__init__(source, graph_run=run or "", **traits)
+        from .graph import Prefetch, first_graph
+
+        first = first_graph(self.catalog, self.graph_run)
+        # Build the reply while the browser loads the widget: it asks for this graph first.
+        self._graph_prefetch = Prefetch(self._source, self._lock, *first) if first else None
 
 
 __all__ = ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView", "HistogramView",
