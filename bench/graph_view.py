@@ -11,8 +11,10 @@ missing). The notebook runs `nbtb.GraphView(logdir)`. Measured, with page-side c
   p50/p95/max;
 - main-thread long tasks (PerformanceObserver "longtask", > 50 ms) while opening and while
   expanding: the longest one says how long the page could not respond;
-- the kernel's part (`nbtb.GraphView` itself, timed in the kernel), the browser's hierarchy build
-  (`data-hierarchy-ms`), where the layouts ran (worker / main), bytes the kernel sent.
+- the timeline of the first paint: cell executed → the tab in the page (kernel builds the widget,
+  browser loads the bundle), the graph_request → graph_reply round trip, decode + hierarchy build
+  (`data-hierarchy-ms`), first layout + draw; `nbtb.GraphView` timed in the kernel; where the
+  layouts ran (worker / main); bytes the kernel sent.
 
     python bench/graph_view.py [--logdir bench/data/graph-logdir] [--repeat 3] [--expands 30]
 """
@@ -57,6 +59,10 @@ PROBE = """() => {
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push([e.startTime, e.duration]); })
       .observe({type: 'longtask', buffered: false});
   } catch (e) {}
+  const dom = new MutationObserver(() => {  // the widget rendered: its Graphs tab is in the page
+    if (document.querySelector('[data-testid="graph-tab"]')) { window.__tabInDom = performance.now(); dom.disconnect(); }
+  });
+  dom.observe(document.body, {subtree: true, childList: true});
   window.__t0 = performance.now();
 }"""
 
@@ -98,6 +104,9 @@ def measure(logdir: Path, expands: int, seed: int) -> dict[str, object]:
         tab = page.locator(TAB)
         result["execute_to_top_level_painted_s"] = round((page.evaluate("() => window.__renders[1]") - t0) / 1e3, 3)
         result["nodes"] = int(tab.get_attribute("data-nodes"))
+        # the timeline of that first paint, page-side
+        result["execute_to_tab_in_dom_s"] = round((page.evaluate("() => window.__tabInDom") - t0) / 1e3, 3)
+        result["graph_request_to_reply_ms"] = float(tab.get_attribute("data-reply-ms"))
         result["hierarchy_ms"] = float(tab.get_attribute("data-hierarchy-ms"))
         result["first_layout_and_draw_ms"] = float(tab.get_attribute("data-last-ms"))
         result["drawn_at_first"] = page.locator('[data-testid="graph-node"]').count()

@@ -239,6 +239,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
         return b;
       }),
     );
+    tagFilter.hidden = active === "graphs"; // graphs have runs, not tags
     if (active === "scalars") {
       if (content.firstChild !== scalars.el) content.replaceChildren(scalars.el);
     } else if (active === "graphs") {

@@ -52,6 +52,7 @@ export class GraphTab {
   private shown = false;
   private loadedKey = "";
   private renders = 0;
+  private sentAt = 0;
 
   constructor(
     private model: Model,
@@ -189,6 +190,7 @@ export class GraphTab {
     this.loadedKey = key;
     const id = this.nextId++;
     this.waiting = id;
+    this.sentAt = performance.now();
     this.el.dataset.state = "loading";
     this.status.textContent = "loading…";
     this.model.send({ kind: "graph_request", request_id: id, run: this.run, graph_kind: this.kind });
@@ -205,6 +207,8 @@ export class GraphTab {
       return true;
     }
     const t0 = performance.now();
+    // Timings for bench/graph_view.py: kernel round trip, then decode + hierarchy, then layout + draw.
+    this.el.dataset.replyMs = (t0 - this.sentAt).toFixed(1);
     try {
       const h = buildHierarchy(decodeGraph(buffers[0]));
       this.h = h;

@@ -22,6 +22,7 @@ SCREENSHOTS = REPO / "artifacts" / "screenshots"
 DATA = REPO / "tests" / "data"
 KERAS_RUN = "keras/train"
 TORCH_RUN = "torch_net"
+BOTH_RUN = "both"  # torch's op graph and the Keras conceptual graph in one run
 CELLS = [
     "import nbtb\nnbtb.GraphView({logdir!r}, run={run!r})",
     "nbtb.show({logdir!r}, tab='graphs', reload_interval=0)",
@@ -53,6 +54,9 @@ def graph_logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # torch's own writer in a subprocess (torch is a test-only dependency, kept out of the kernel)
     subprocess.run([sys.executable, "-c", TORCH_SCRIPT, str(root / TORCH_RUN)], check=True)
     shutil.copytree(DATA / "keras_sweep" / "lr_0.01" / "train", root / KERAS_RUN)  # a Keras conceptual graph
+    shutil.copytree(root / TORCH_RUN, root / BOTH_RUN)
+    for f in (root / KERAS_RUN).glob("events.out.tfevents.*"):
+        shutil.copy(f, root / BOTH_RUN / f.name)
     return root
 
 
@@ -206,27 +210,44 @@ def test_colour_by_device_and_op(gpage):
 def test_dashboard_tab_switches_runs_and_graph_kinds(gpage, graph_logdir, torch_graph):
     import nbtb
 
-    keras = nbtb.load(str(graph_logdir)).graph(KERAS_RUN, kind="keras")
+    lg = nbtb.load(str(graph_logdir))
+    keras = lg.graph(KERAS_RUN, kind="keras")
+    both_keras = lg.graph(BOTH_RUN, kind="keras")
     out = cell_output(gpage, DASHBOARD)
     out.scroll_into_view_if_needed()
     assert out.locator('[data-testid="tab-graphs"]').get_attribute("aria-selected") == "true"
+    assert out.locator('[data-testid="tag-filter"]').is_hidden()  # graphs have no tags to filter
     tab = graph_tab(gpage, DASHBOARD)
     run_sel = tab.locator('[data-testid="graph-run"]')
+    kind_sel = tab.locator('[data-testid="graph-kind"]')
     runs = run_sel.locator("option").evaluate_all("els => els.map(e => e.value)")
-    assert runs == sorted([KERAS_RUN, TORCH_RUN])
-    kinds = tab.locator('[data-testid="graph-kind"] option')
-    # the first run opens: the Keras run, which has only the conceptual graph
-    assert run_sel.input_value() == KERAS_RUN
-    assert kinds.evaluate_all("els => els.map(e => e.value)") == ["keras"]
-    assert tab.get_attribute("data-nodes") == str(len(keras.nodes))
-    ops = tab.locator('[data-testid="graph-node"][data-kind="op"]').evaluate_all("els => els.map(e => e.dataset.id)")
-    assert ops and set(ops) <= set(keras.nodes["name"]), ops
+    assert runs == sorted([BOTH_RUN, KERAS_RUN, TORCH_RUN])
+    drawn_ops = lambda: set(tab.locator('[data-testid="graph-node"][data-kind="op"]').evaluate_all(  # noqa: E731
+        "els => els.map(e => e.dataset.id)"))
+    # the first run opens, on its op graph; it has the Keras graph too, so the choice is offered
+    assert run_sel.input_value() == BOTH_RUN
+    assert kind_sel.is_visible()
+    assert kind_sel.locator("option").evaluate_all("els => els.map(e => e.value)") == ["op", "keras"]
+    assert kind_sel.input_value() == "op"
+    assert tab.get_attribute("data-nodes") == str(len(torch_graph.nodes))
+    out.screenshot(path=str(SCREENSHOTS / "graph-dashboard-op.png"))
+    before = renders(tab)
+    kind_sel.select_option("keras")
+    wait_render(gpage, tab, before)
+    assert tab.get_attribute("data-nodes") == str(len(both_keras.nodes))
+    assert drawn_ops() and drawn_ops() <= set(both_keras.nodes["name"])
     out.screenshot(path=str(SCREENSHOTS / "graph-dashboard-keras.png"))
+    # a Keras-only run: no choice of graph
+    before = renders(tab)
+    run_sel.select_option(KERAS_RUN)
+    wait_render(gpage, tab, before)
+    assert kind_sel.is_hidden() and kind_sel.input_value() == "keras"
+    assert tab.get_attribute("data-nodes") == str(len(keras.nodes))
+    # back to torch's op graph
     before = renders(tab)
     run_sel.select_option(TORCH_RUN)
     wait_render(gpage, tab, before)
-    assert kinds.evaluate_all("els => els.map(e => e.value)") == ["op"]
+    assert kind_sel.input_value() == "op"
     assert tab.get_attribute("data-nodes") == str(len(torch_graph.nodes))
     ids = tab.locator('[data-testid="graph-node"]').evaluate_all("els => els.map(e => e.dataset.id)")
     assert "Net" in ids and not set(ids) & set(keras.nodes["name"])
-    out.screenshot(path=str(SCREENSHOTS / "graph-dashboard-torch.png"))
