@@ -9,6 +9,7 @@ import { el } from "../dom";
 import type { Buf, Model } from "../protocol";
 import { decodeGraph } from "./data";
 import { renderDetails } from "./details";
+import { legendEntries, renderLegend } from "./legend";
 import { ancestors, buildHierarchy, type GNode, type Hierarchy, initialExpansion } from "./hierarchy";
 import { bundledEngine, type Engine, Layouts } from "./layout";
 import { type ColorBy, GraphCanvas } from "./render";
@@ -39,6 +40,7 @@ export class GraphTab {
   private status = el("span", "nbtb-gstatus");
   private stage = el("div", "nbtb-gstage");
   private details = el("div", "nbtb-gdetails");
+  private legend = el("div", "nbtb-glegend");
   private canvas: GraphCanvas;
   private layouts: Layouts;
   private h: Hierarchy | null = null;
@@ -100,7 +102,8 @@ export class GraphTab {
     this.stage.append(this.canvas.svg);
     const body = el("div", "nbtb-gbody");
     body.append(this.stage, this.details);
-    this.el.append(bar, body);
+    this.legend.dataset.testid = "graph-legend";
+    this.el.append(bar, this.legend, body);
     renderDetails(this.details, this.emptyHierarchy(), null, () => {});
 
     this.runSel.addEventListener("change", () => {
@@ -243,6 +246,7 @@ export class GraphTab {
         const layouts = await this.layouts.layout(h, this.expanded);
         if (h !== this.h) return; // another graph arrived meanwhile
         this.canvas.draw(h, this.expanded, layouts, this.colorBy);
+        renderLegend(this.legend, legendEntries(h, [...this.canvas.placed.values()].map((p) => p.node), this.colorBy), this.colorBy);
         if (fit) this.canvas.fit();
         else if (anchor?.screen) this.canvas.moveTo(anchor.id, anchor.screen);
         this.renders++;

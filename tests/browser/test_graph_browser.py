@@ -195,16 +195,25 @@ def test_identical_blocks_share_a_template(gpage):
     assert len(colours) == 1 and colours != {""}, badges
 
 
-def test_colour_by_device_and_op(gpage):
+def test_colour_by_op_type_and_device_with_a_legend(gpage, torch_graph):
     tab = graph_tab(gpage, GRAPH_VIEW)
+    color = tab.locator('[data-testid="graph-color"]')
+    legend = tab.locator('[data-testid="graph-legend-item"]')
     for mode in ("op", "device", "structure"):
         before = renders(tab)
-        tab.locator('[data-testid="graph-color"]').select_option(mode)
+        color.select_option(mode)
         wait_render(gpage, tab, before)
-    tab.locator('[data-testid="graph-color"]').select_option("op")
+        if mode == "device":  # torch's GraphDef places ops on no device: nothing to colour
+            assert set(torch_graph.nodes["device"]) == {""} and legend.count() == 0
+    assert "alike" in " ".join(legend.all_inner_texts())  # structure: the repeated blocks
+    before = renders(tab)
+    color.select_option("op")
+    wait_render(gpage, tab, before)
     ops = tab.locator('[data-testid="graph-node"][data-kind="op"] .nbtb-gshape').evaluate_all(
         "els => els.map(e => e.getAttribute('style'))")
     assert ops and all(s and "fill:" in s for s in ops)  # every op drawn in its op's colour
+    named = legend.all_inner_texts()
+    assert named and set(named) <= set(torch_graph.nodes["op"]), named
 
 
 def test_dashboard_tab_switches_runs_and_graph_kinds(gpage, graph_logdir, torch_graph):

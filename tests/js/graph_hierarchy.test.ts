@@ -201,3 +201,20 @@ describe("wire format", () => {
     expect(() => fromWire({ ...wire, nodes: { ...wire.nodes, op: ["X"] } })).toThrow(/nodes.op/);
   });
 });
+
+describe("legend", () => {
+  it("names the op types, devices and repeated structures drawn, most frequent first", async () => {
+    const { legendEntries } = await import("../../js/graph/legend");
+    const nodes = [];
+    for (const b of ["b1", "b2"]) nodes.push({ name: `${b}/conv`, op: "Conv2D", device: "/gpu:0" }, { name: `${b}/relu`, op: "Relu", device: "/gpu:0" });
+    nodes.push({ name: "x", op: "Relu", device: "/cpu:0" }, { name: "y", op: "Relu", device: "" });
+    const h = buildHierarchy(graphOf(nodes));
+    const drawnOps = [h.byId.get("x")!, h.byId.get("y")!, h.byId.get("b1/conv")!];
+    expect(legendEntries(h, drawnOps, "op").map((e) => [e.label, e.count])).toEqual([["Relu", 2], ["Conv2D", 1]]);
+    // a node without a device has no colour and no entry
+    expect(legendEntries(h, drawnOps, "device").map((e) => e.label)).toEqual(["/cpu:0", "/gpu:0"]);
+    const blocks = [h.byId.get("b1")!, h.byId.get("b2")!, h.byId.get("x")!];
+    expect(legendEntries(h, blocks, "structure").map((e) => [e.label, e.count])).toEqual([["b1 ×2 alike", 2]]);
+    expect(legendEntries(h, blocks, "device").map((e) => [e.label, e.count])).toEqual([["/gpu:0", 2], ["/cpu:0", 1]]);
+  });
+});
