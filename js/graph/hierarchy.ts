@@ -429,6 +429,7 @@ export function edgeLabel(e: GEdge): string {
     parts.push(`${e.data} tensors`);
     if (e.shapes.size === 1) parts.push([...e.shapes.keys()][0]);
   }
-  if (e.control > 0 && e.data === 0) parts.push(e.control > 1 ? `${e.control} control` : "");
+  // Control dependencies riding along a data edge are drawn with it: say so.
+  if (e.control > 0) parts.push(e.data > 0 ? `+${e.control} control` : e.control > 1 ? `${e.control} control` : "");
   return parts.filter(Boolean).join(" ");
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import JupyterLab, cell_output, open_browser, open_notebook, run_all, write_notebook
+from lab import KERNEL_IDLE, JupyterLab, cell_output, open_browser, open_notebook, run_all, write_notebook
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -260,3 +260,44 @@ def test_dashboard_tab_switches_runs_and_graph_kinds(gpage, graph_logdir, torch_
     assert tab.get_attribute("data-nodes") == str(len(torch_graph.nodes))
     ids = tab.locator('[data-testid="graph-node"]').evaluate_all("els => els.map(e => e.dataset.id)")
     assert "Net" in ids and not set(ids) & set(keras.nodes["name"])
+
+
+# A host whose Content-Security-Policy forbids workers (VS Code webviews, Colab: NOTEBOOK-HOSTS.md)
+# lets `new Worker` succeed and reports the refusal as an error event: simulate exactly that.
+REFUSING_WORKER = """
+window.Worker = class {
+  constructor() { setTimeout(() => this.onerror && this.onerror({message: 'refused by the page CSP (test)'}), 0); }
+  postMessage() {}
+  terminate() {}
+};
+"""
+
+
+@pytest.mark.parametrize("refusal", ["error event", "constructor throws"])
+def test_layout_falls_back_to_the_main_thread_when_workers_are_refused(gpage, torch_graph, refusal):
+    pg = gpage.context.new_page()
+    pg.set_default_timeout(60_000)
+    pg.add_init_script(REFUSING_WORKER if refusal == "error event"
+                       else "window.Worker = function () { throw new Error('SecurityError (test)'); };")
+    messages: list[str] = []
+    pg.on("console", lambda m: messages.append(m.text))
+    try:
+        pg.goto(gpage.url)
+        pg.wait_for_function(KERNEL_IDLE, timeout=90_000)
+        errors = run_all(pg)
+        assert not errors, errors
+        tab = graph_tab(pg, GRAPH_VIEW)
+        assert tab.get_attribute("data-layout-where") == "main"
+        assert tab.get_attribute("data-nodes") == str(len(torch_graph.nodes))
+        assert {"input", "output", "Net"} <= set(
+            tab.locator('[data-testid="graph-node"]').evaluate_all("els => els.map(e => e.dataset.id)"))
+        assert any("graph layout runs on the main thread" in m for m in messages), messages
+        # and it stays usable: a scope still opens
+        closed = tab.locator('[data-testid="graph-node"][data-kind="meta"]:not([data-expanded])').first
+        scope = closed.get_attribute("data-id")
+        before = renders(tab)
+        closed.click()
+        wait_render(pg, tab, before)
+        assert tab.locator(f'[data-testid="graph-node"][data-id^="{scope}/"]').count() > 0
+    finally:
+        pg.close()

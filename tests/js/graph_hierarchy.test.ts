@@ -109,7 +109,7 @@ describe("edge summaries", () => {
     expect(top[0].data).toBe(2);
     expect(top[0].control).toBe(1);
     expect(top[0].shapes.get("[2,3]")).toBe(2);
-    expect(edgeLabel(top[0])).toBe("2 tensors [2,3]");
+    expect(edgeLabel(top[0])).toBe("2 tensors [2,3] +1 control");
     const inner = [...h.byId.get("f")!.edges.values()];
     expect(inner.map((e) => [e.src.label, e.dst.label, edgeLabel(e)])).toEqual([["mul", "add", "[2,3]"]]);
   });
