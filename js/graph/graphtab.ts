@@ -64,7 +64,7 @@ export class GraphTab {
     this.layouts = new Layouts(engine);
     this.el = el("div", "nbtb-graph");
     this.el.dataset.testid = "graph-tab";
-    this.canvas = new GraphCanvas({ onClick: (n, ev) => this.onNodeClick(n, ev), onToggle: (n) => void this.toggle(n) });
+    this.canvas = new GraphCanvas({ onClick: (n, ev) => this.onNodeClick(n, ev) });
     this.search.type = "search";
     this.search.placeholder = "Search nodes";
     this.search.dataset.testid = "graph-search";

@@ -55,8 +55,8 @@ function truncate(text: string, px: number): string {
 }
 
 export interface RenderHooks {
+  /** A node was clicked (not dragged): the tab opens/closes groups and shows details. */
   onClick(n: GNode, ev: MouseEvent): void;
-  onToggle(n: GNode): void;
 }
 
 export class GraphCanvas {
