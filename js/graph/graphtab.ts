@@ -236,7 +236,7 @@ export class GraphTab {
   }
 
   /** Lays out what changed and redraws; calls are queued so layouts never interleave. */
-  private redraw(fit: boolean, anchor?: { id: string; screen: { x: number; y: number } | null }): Promise<void> {
+  private redraw(fit: boolean, anchor?: { id: string; screen: { x: number; y: number } | null; reveal?: boolean }): Promise<void> {
     this.queue = this.queue.then(async () => {
       const h = this.h;
       if (!h) return;
@@ -249,6 +249,7 @@ export class GraphTab {
         renderLegend(this.legend, legendEntries(h, [...this.canvas.placed.values()].map((p) => p.node), this.colorBy), this.colorBy);
         if (fit) this.canvas.fit();
         else if (anchor?.screen) this.canvas.moveTo(anchor.id, anchor.screen);
+        if (anchor?.reveal) this.canvas.ensureVisible(anchor.id);
         this.renders++;
         const ms = performance.now() - t0;
         this.el.dataset.renders = String(this.renders);
@@ -285,7 +286,7 @@ export class GraphTab {
       for (const id of [...this.expanded]) if (id.startsWith(`${n.id}/`)) this.expanded.delete(id);
     } else this.expanded.add(n.id);
     this.layouts.invalidate(n.parent);
-    return this.redraw(false, { id: n.id, screen: this.canvas.screenOf(n.id) });
+    return this.redraw(false, { id: n.id, screen: this.canvas.screenOf(n.id), reveal: this.expanded.has(n.id) });
   }
 
   /** Search result or input/output link: open every scope above the node, centre and select it. */

@@ -77,7 +77,8 @@ export class GraphCanvas {
     this.svg = s("svg", { class: "nbtb-graph-svg", "data-testid": "graph-svg" });
     const defs = s("defs");
     for (const [id, cls] of [["nbtb-arrow", "nbtb-garrow"], ["nbtb-arrow-ctl", "nbtb-garrow nbtb-garrow-ctl"]]) {
-      const m = s("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+      // userSpaceOnUse: thick (many-tensor) edges keep normal arrowheads instead of scaled-up ones.
+      const m = s("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
       m.append(s("path", { d: "M0,0 L10,5 L0,10 z", class: cls }));
       defs.append(m);
     }
@@ -168,6 +169,30 @@ export class GraphCanvas {
     if (!p) return;
     this.tx = screen.x - p.x * this.k;
     this.ty = screen.y - p.y * this.k;
+    this.apply();
+  }
+
+  /**
+   * After a group opens where it was, its box may run off the view: zoom out (not below 0.25) until
+   * it fits and slide it inside, so what was just opened can be seen and clicked.
+   */
+  ensureVisible(id: string): void {
+    const p = this.placed.get(id);
+    if (!p) return;
+    const r = this.svg.getBoundingClientRect();
+    const W = r.width || 800;
+    const H = r.height || 560;
+    const m = 10;
+    const sx = this.tx + p.x * this.k; // the box's top-left on screen stays put while zooming
+    const sy = this.ty + p.y * this.k;
+    const k = Math.min(this.k, Math.max(0.25, Math.min((W - 2 * m) / p.w, (H - 2 * m) / p.h)));
+    this.tx = sx - p.x * k;
+    this.ty = sy - p.y * k;
+    this.k = k;
+    const slide = (pos: number, size: number, view: number) =>
+      pos < m ? m - pos : pos + size > view - m ? -Math.min(pos + size - (view - m), pos - m) : 0;
+    this.tx += slide(this.tx + p.x * k, p.w * k, W);
+    this.ty += slide(this.ty + p.y * k, p.h * k, H);
     this.apply();
   }
 
