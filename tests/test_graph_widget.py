@@ -128,3 +128,18 @@ def test_graph_view_builds_its_first_reply_ahead(torch_logdir):  # noqa: F811
     other = nbtb.GraphView(torch_logdir, run="res")
     msg, _ = ask(other, {"kind": "graph_request", "request_id": 13, "run": "conv", "graph_kind": "op"})
     assert msg["run"] == "conv" and msg["error"] is None  # a request for another graph is not served the prefetch
+
+
+def test_a_failing_source_still_gets_a_graph_reply(torch_logdir):  # noqa: F811
+    w = nbtb.Dashboard(torch_logdir, reload_interval=0)
+
+    class Broken:
+        graphs = w._source.graphs
+
+        def graph(self, *args, **kwargs):
+            raise RuntimeError("disk on fire")
+
+    w._source = Broken()
+    msg, bufs = ask(w, {"kind": "graph_request", "request_id": 5, "run": "res", "graph_kind": "op"})
+    assert msg["kind"] == "graph_reply" and msg["request_id"] == 5 and msg["graph_kind"] == "op"
+    assert msg["error"] == "cannot read the graph: RuntimeError: disk on fire" and bufs == []

@@ -82,13 +82,16 @@ def graph_payload(graph: Any) -> tuple[bytes, int, int]:
     return data, len(names), len(src)
 
 
+def _header(request: dict) -> dict[str, Any]:
+    return {"kind": "graph_reply", "request_id": int(request.get("request_id", 0)),
+            "run": str(request.get("run", "")), "graph_kind": str(request.get("graph_kind", "op")),
+            "tag": None, "error": None, "nodes": 0, "edges": 0}
+
+
 def graph_reply(source: Any, request: dict) -> Message:
-    """The ``graph_reply`` for one ``graph_request``; errors are in the reply, never raised."""
-    run = str(request.get("run", ""))
-    kind = str(request.get("graph_kind", "op"))
-    header: dict[str, Any] = {"kind": "graph_reply", "request_id": int(request.get("request_id", 0)),
-                              "run": run, "graph_kind": kind, "tag": None, "error": None,
-                              "nodes": 0, "edges": 0}
+    """The ``graph_reply`` for one ``graph_request``; a missing or damaged graph is an error reply."""
+    header = _header(request)
+    run, kind = header["run"], header["graph_kind"]
     if kind not in KINDS:
         header["error"] = f"unknown graph kind {kind!r}: expected 'op' or 'keras'"
         return header, []
@@ -153,5 +156,8 @@ def graph_message(widget: Any, request: dict) -> Message:
         widget._graph_prefetch = None  # one use: a later request may follow a reload
         if message is not None:
             return message
-    with widget._lock:
-        return graph_reply(widget._source, request)
+    try:
+        with widget._lock:
+            return graph_reply(widget._source, request)
+    except Exception as exc:  # any failure still answers the tab, which would wait forever otherwise
+        return {**_header(request), "error": f"cannot read the graph: {type(exc).__name__}: {exc}"}, []
