@@ -206,6 +206,9 @@ export class GraphTab {
     if (reply.request_id !== this.waiting) return true;
     this.waiting = null;
     if (reply.error || !buffers.length) {
+      this.h = null;
+      this.canvas.clear();
+      this.details.replaceChildren();
       this.fail(reply.error ?? "the kernel sent no graph");
       return true;
     }

@@ -202,6 +202,16 @@ export class GraphCanvas {
     if (id) this.placed.get(id)?.el.classList.add("nbtb-gsel");
   }
 
+  /** Empties the drawing (a graph that could not be read must not leave the previous one up). */
+  clear(): void {
+    this.placed.clear();
+    const scene = s("g");
+    this.scene.replaceWith(scene);
+    this.scene = scene;
+    this.total = { w: 0, h: 0 };
+    this.svg.dataset.visible = "0";
+  }
+
   /** Redraws everything: a few hundred elements at most, since only the visible hierarchy is drawn. */
   draw(h: Hierarchy, expanded: Set<string>, layouts: Map<string, JobResult>, by: ColorBy): void {
     this.placed.clear();
