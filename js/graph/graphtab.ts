@@ -283,12 +283,8 @@ export class GraphTab {
   /** Opens or closes a group; the clicked box keeps its place on screen. */
   toggle(n: GNode): Promise<void> {
     if (n.kind === "op") return Promise.resolve();
-    if (this.expanded.has(n.id)) {
-      this.expanded.delete(n.id);
-      // Descendants close with it, so reopening shows the group as first seen.
-      for (const id of [...this.expanded]) if (id.startsWith(`${n.id}/`)) this.expanded.delete(id);
-    } else this.expanded.add(n.id);
-    this.layouts.invalidate(n.parent);
+    if (this.expanded.has(n.id)) this.layouts.close(n, this.expanded);
+    else this.layouts.open(n, this.expanded);
     return this.redraw(false, { id: n.id, screen: this.canvas.screenOf(n.id), reveal: this.expanded.has(n.id) });
   }
 
@@ -299,8 +295,7 @@ export class GraphTab {
     const leaf = h.leafOf[index];
     for (const a of ancestors(leaf)) {
       if (a === h.root || this.expanded.has(a.id)) continue;
-      this.expanded.add(a.id);
-      this.layouts.invalidate(a.parent);
+      this.layouts.open(a, this.expanded);
     }
     this.results.hidden = true;
     await this.redraw(false);

@@ -61,6 +61,34 @@ export class Layouts {
     this.engine([], {}).catch(() => {});
   }
 
+  /** Opens group `n`: its own layout may come from the cache, its ancestors' change size. */
+  open(n: GNode, expanded: Set<string>): void {
+    expanded.add(n.id);
+    this.invalidate(n.parent);
+  }
+
+  /**
+   * Closes group `n` and every group open inside it (reopening shows it as first seen). Layouts
+   * made while those were open no longer hold: forget them, and `n`'s if it had any open inside.
+   */
+  close(n: GNode, expanded: Set<string>): void {
+    expanded.delete(n.id);
+    let inner = false;
+    const walk = (m: GNode) => {
+      for (const c of m.children) {
+        if (c.kind === "op") continue;
+        if (expanded.delete(c.id)) {
+          inner = true;
+          this.cache.delete(c.id);
+        }
+        walk(c);
+      }
+    };
+    walk(n);
+    if (inner) this.cache.delete(n.id);
+    this.invalidate(n.parent);
+  }
+
   /** Forget a group's layout and its ancestors' (their sizes change with it). */
   invalidate(n: GNode | null): void {
     for (let p = n; p; p = p.parent) this.cache.delete(p.id);

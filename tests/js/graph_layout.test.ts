@@ -61,20 +61,40 @@ describe("layout of the visible hierarchy", () => {
     expect(res.get("__root__")!.nodes.b.h).toBeCloseTo(b.height + HEADER + PAD);
     expect(res.get("__root__")!.nodes.b.w).toBeGreaterThan(collapsedSize(h.byId.get("b")!).w);
     // opening b/sub: b/sub, b and root again, a and c never
-    open.add("b/sub");
-    L.invalidate(h.byId.get("b/sub")!.parent);
+    L.open(h.byId.get("b/sub")!, open);
     res = await L.layout(h, open);
     expect(jobs[2]).toEqual(["b/sub", "b", "__root__"]);
     expect(visibleGroups(h.root, open).map((n) => n.id)).toEqual(["b/sub", "b", "__root__"]);
-    // closing b/sub reuses b/sub's layout for later: only b and root are laid out
-    open.delete("b/sub");
-    L.invalidate(h.byId.get("b/sub")!.parent);
+    // closing b/sub keeps its layout for later: only b and root are laid out
+    L.close(h.byId.get("b/sub")!, open);
     await L.layout(h, open);
     expect(jobs[3]).toEqual(["b", "__root__"]);
-    open.add("b/sub");
-    L.invalidate(h.byId.get("b/sub")!.parent);
+    L.open(h.byId.get("b/sub")!, open);
     await L.layout(h, open);
     expect(jobs[4]).toEqual(["b", "__root__"]); // b/sub came from the cache
+    // closing b closes b/sub inside it; b's layout (made with b/sub open) is then stale
+    L.close(h.byId.get("b")!, open);
+    expect([...open]).toEqual([]);
+    await L.layout(h, open);
+    L.open(h.byId.get("b")!, open);
+    res = await L.layout(h, open);
+    expect(jobs[6]).toEqual(["b", "__root__"]);
+    expect(res.get("b")!.nodes["b/sub"].w).toBe(collapsedSize(h.byId.get("b/sub")!).w);
+  });
+
+  it("closes the open groups inside a series, whose members' ids do not start with the series' id", async () => {
+    const nodes = Array.from({ length: 5 }, (_, i) => [{ name: `t/blk${i}/in/a`, op: "A" }, { name: `t/blk${i}/out`, op: "B" }]).flat();
+    const h = buildHierarchy(graphOf(nodes));
+    const series = h.byId.get("t")!.children[0];
+    expect(series.kind).toBe("series");
+    const L = new Layouts(async (js, known) => ({ results: runJobs(js, known), where: "test" }));
+    const open = new Set<string>();
+    L.open(series, open);
+    L.open(h.byId.get("t/blk2")!, open);
+    L.open(h.byId.get("t/blk2/in")!, open);
+    await L.layout(h, new Set([...open, "t"]));
+    L.close(series, open);
+    expect([...open]).toEqual([]);
   });
 
   it("keeps children inside their group's box", async () => {
