@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from lab import KERNEL_IDLE, JupyterLab, cell_output, open_browser, open_notebook, run_all, write_notebook
+from lab import (KERNEL_IDLE, JupyterLab, cell_output, execute_command, open_browser, open_notebook, run_all,
+                 write_notebook)
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -260,6 +261,27 @@ def test_dashboard_tab_switches_runs_and_graph_kinds(gpage, graph_logdir, torch_
     assert tab.get_attribute("data-nodes") == str(len(torch_graph.nodes))
     ids = tab.locator('[data-testid="graph-node"]').evaluate_all("els => els.map(e => e.dataset.id)")
     assert "Net" in ids and not set(ids) & set(keras.nodes["name"])
+
+
+def _luminance(css: str) -> float:
+    r, g, b = (int(v) for v in css[css.index("(") + 1:css.index(")")].split(",")[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def test_dark_theme_labels_stay_readable(gpage):
+    execute_command(gpage, "apputils:change-theme", {"theme": "JupyterLab Dark"})
+    try:
+        tab = graph_tab(gpage, GRAPH_VIEW)
+        gpage.wait_for_function("(el) => el.closest('[data-theme]').dataset.theme === 'dark'",
+                                arg=tab.element_handle(), timeout=20_000)
+        gpage.wait_for_timeout(800)  # the theme's stylesheet
+        label = tab.locator('[data-testid="graph-node"] .nbtb-glabel').first
+        fill = label.evaluate("e => getComputedStyle(e).fill")
+        stage = tab.locator(".nbtb-gstage").evaluate("e => getComputedStyle(e.closest('.nbtb')).backgroundColor")
+        assert _luminance(fill) > 0.6 and _luminance(stage) < 0.3, (fill, stage)
+        cell_output(gpage, GRAPH_VIEW).screenshot(path=str(SCREENSHOTS / "graph-dark.png"))
+    finally:
+        execute_command(gpage, "apputils:change-theme", {"theme": "JupyterLab Light"})
 
 
 # A host whose Content-Security-Policy forbids workers (VS Code webviews, Colab: NOTEBOOK-HOSTS.md)
