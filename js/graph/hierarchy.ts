@@ -52,6 +52,13 @@ export interface GNode {
   edges: Map<number, GEdge>;
   /** Device → number of op nodes beneath placed there. */
   devices: Map<string, number>;
+  /**
+   * Groups: children that take inputs from outside the group (bridgeIn) or feed nodes outside it
+   * (bridgeOut), with edge counts. An open group draws these as short edges from and to its border,
+   * as TensorBoard's bridge edges, so one sees which inner node an outside edge reaches.
+   */
+  bridgeIn: Map<GNode, number>;
+  bridgeOut: Map<GNode, number>;
 }
 
 export interface Hierarchy {
@@ -72,6 +79,7 @@ export const SERIES_MIN = 5;
 let uids = 0;
 const NO_EDGES: Map<number, GEdge> = new Map();
 const NO_DEVICES: Map<string, number> = new Map();
+const NO_BRIDGES: Map<GNode, number> = new Map();
 
 export function edgeKey(src: GNode, dst: GNode): number {
   return src.uid * 2 ** 24 + dst.uid;
@@ -95,6 +103,8 @@ function newNode(id: string, label: string, kind: GNodeKind, parent: GNode | nul
     // Op nodes hold no edges and one device (read from the columns): no Map each for 10k ops.
     edges: kind === "op" ? NO_EDGES : new Map(),
     devices: kind === "op" ? NO_DEVICES : new Map(),
+    bridgeIn: NO_BRIDGES,
+    bridgeOut: NO_BRIDGES,
   };
 }
 
@@ -215,7 +225,16 @@ function summariseEdges(h: { root: GNode; leafOf: GNode[]; data: GraphData; embe
   const clear = (n: GNode) => {
     if (n.kind === "op") return;
     n.edges = new Map();
+    n.bridgeIn = new Map();
+    n.bridgeOut = new Map();
     for (const c of n.children) clear(c);
+  };
+  const bridge = (from: GNode, top: GNode, side: "bridgeIn" | "bridgeOut") => {
+    // every group on the way up from the edge's end to the LCA's child is crossed at its border
+    for (let c = from; c !== top; c = c.parent as GNode) {
+      const g = c.parent as GNode;
+      g[side].set(c, (g[side].get(c) ?? 0) + 1);
+    }
   };
   clear(h.root);
   for (let e = 0; e < data.src.length; e++) {
@@ -232,6 +251,8 @@ function summariseEdges(h: { root: GNode; leafOf: GNode[]; data: GraphData; embe
       owner.edges.set(key, ge);
     }
     ge.edges.push(e);
+    bridge(leafOf[data.dst[e]], b, "bridgeIn");
+    bridge(leafOf[data.src[e]], a, "bridgeOut");
     if (data.control[e]) ge.control++;
     else {
       ge.data++;

@@ -34,6 +34,10 @@ export function visibleGroups(root: GNode, expanded: Set<string>): GNode[] {
   return out;
 }
 
+/** Ids of the two points an open group's bridge edges start from and end at (not node names). */
+export const BRIDGE_IN = "\u0000in";
+export const BRIDGE_OUT = "\u0000out";
+
 export function jobFor(n: GNode, expanded: Set<string>): Job {
   const nodes: JobNode[] = n.children.map((c) => {
     const size = collapsedSize(c);
@@ -42,6 +46,15 @@ export function jobFor(n: GNode, expanded: Set<string>): Job {
     return open ? { id: c.id, ...size, sub: c.id } : { id: c.id, ...size };
   });
   const edges = [...n.edges.values()].map((e) => ({ v: e.src.id, w: e.dst.id }));
+  // Bridges: dagre puts the entry point below the children it feeds and the exit above (BT).
+  if (n.bridgeIn.size) {
+    nodes.push({ id: BRIDGE_IN, w: 1, h: 1 });
+    for (const c of n.bridgeIn.keys()) edges.push({ v: BRIDGE_IN, w: c.id });
+  }
+  if (n.bridgeOut.size) {
+    nodes.push({ id: BRIDGE_OUT, w: 1, h: 1 });
+    for (const c of n.bridgeOut.keys()) edges.push({ v: c.id, w: BRIDGE_OUT });
+  }
   return { id: n.id, nodes, edges };
 }
 

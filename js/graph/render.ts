@@ -6,6 +6,7 @@
  */
 import { PALETTE, fnv1a } from "../colors";
 import { devicesOf, edgeLabel, type GEdge, type GNode, type Hierarchy } from "./hierarchy";
+import { BRIDGE_IN, BRIDGE_OUT } from "./layout";
 import { HEADER, PAD, type Box, type JobResult } from "./layoutcore";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -257,10 +258,32 @@ export class GraphCanvas {
     const byKey = new Map<string, GEdge>();
     for (const e of n.edges.values()) byKey.set(`${e.src.id}\u0000${e.dst.id}`, e);
     for (const le of lay.edges) {
+      if (n !== h.root && (le.v === BRIDGE_IN || le.w === BRIDGE_OUT) && le.points.length >= 2) {
+        edges.append(this.drawBridge(n, le, ox, oy, lay));
+        continue;
+      }
       const ge = byKey.get(`${le.v}\u0000${le.w}`);
       if (!ge || le.points.length < 2) continue;
       edges.append(this.drawEdge(ge, le.points.map((p) => ({ x: ox + p.x, y: oy + p.y }))));
     }
+  }
+
+  /** An outside edge continued inside an open group: from its bottom border, or to its top one. */
+  private drawBridge(n: GNode, le: { v: string; w: string; points: { x: number; y: number }[] }, ox: number, oy: number, lay: JobResult): SVGGElement {
+    const pts = le.points.map((p) => ({ x: ox + p.x, y: oy + p.y }));
+    const into = le.v === BRIDGE_IN;
+    if (into) pts.unshift({ x: pts[0].x, y: oy + lay.height + PAD - 1 });
+    else pts.push({ x: pts[pts.length - 1].x, y: oy - 4 });
+    const inner = into ? le.w : le.v;
+    const child = n.children.find((c) => c.id === inner);
+    const count = child ? (into ? n.bridgeIn : n.bridgeOut).get(child) ?? 0 : 0;
+    const g = s("g", { class: "nbtb-gedge nbtb-gbridge", "data-src": into ? "" : inner, "data-dst": into ? inner : "" });
+    const d = `M${pts.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join("L")}`;
+    g.append(s("path", { d, class: "nbtb-gedge-line nbtb-gbridge-line", "stroke-dasharray": "2 2", "marker-end": "url(#nbtb-arrow)" }));
+    const title = s("title");
+    title.textContent = `${count} edge${count === 1 ? "" : "s"} ${into ? "from outside " + n.label + " into" : "from"} ${inner}${into ? "" : " to outside " + n.label}`;
+    g.append(title);
+    return g;
   }
 
   private drawEdge(e: GEdge, pts: { x: number; y: number }[]): SVGGElement {

@@ -114,6 +114,15 @@ describe("edge summaries", () => {
     expect(inner.map((e) => [e.src.label, e.dst.label, edgeLabel(e)])).toEqual([["mul", "add", "[2,3]"]]);
   });
 
+  it("marks where outside edges cross into and out of each group (bridges)", () => {
+    const f = h.byId.get("f")!;
+    expect([...f.bridgeIn.entries()].map(([c, k]) => [c.label, k]).sort()).toEqual([["init", 1], ["mul", 2]]);
+    expect(f.bridgeOut.size).toBe(0);
+    const inn = h.byId.get("in")!;
+    expect([...inn.bridgeOut.entries()].map(([c, k]) => [c.label, k]).sort()).toEqual([["x", 2], ["y", 1]]);
+    expect(h.root.bridgeIn.size + h.root.bridgeOut.size).toBe(0);
+  });
+
   it("finds the children of the lowest common group", () => {
     const [a, b] = lcaChildren(h.leafOf[0], h.leafOf[3])!;
     expect([a.id, b.id]).toEqual(["in", "f"]);

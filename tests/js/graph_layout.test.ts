@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { graphOf } from "../../js/graph/data";
 import { buildHierarchy } from "../../js/graph/hierarchy";
-import { collapsedSize, type Engine, Layouts, visibleGroups } from "../../js/graph/layout";
+import { BRIDGE_IN, BRIDGE_OUT, collapsedSize, type Engine, Layouts, visibleGroups } from "../../js/graph/layout";
 import { expandedSize, HEADER, PAD, runJobs } from "../../js/graph/layoutcore";
 
 // Three scopes of three ops in a chain; "b" holds a sub-scope.
@@ -107,6 +107,13 @@ describe("layout of the visible hierarchy", () => {
       expect(box.x + box.w / 2).toBeLessThanOrEqual(b.width + 0.01);
       expect(box.y + box.h / 2).toBeLessThanOrEqual(b.height + 0.01);
     }
-    expect(b.edges.map((e) => [e.v, e.w])).toEqual([["b/in", "b/sub"]]);
+    // inside b: its own edge, and bridges from its border to the children outside edges reach
+    expect(b.edges.map((e) => [e.v, e.w]).sort()).toEqual([[BRIDGE_IN, "b/in"], ["b/in", "b/sub"], ["b/sub", BRIDGE_OUT]].sort());
+    // bottom to top: the entry below what it feeds, the exit above
+    expect(b.nodes[BRIDGE_IN].y).toBeGreaterThan(b.nodes["b/in"].y);
+    expect(b.nodes[BRIDGE_OUT].y).toBeLessThan(b.nodes["b/sub"].y);
+    const sub = res.get("b/sub")!;
+    expect(sub.edges.map((e) => [e.v, e.w]).sort()).toEqual([[BRIDGE_IN, "b/sub/p"], ["b/sub/p", "b/sub/q"], ["b/sub/q", BRIDGE_OUT]].sort());
+    expect(res.get("__root__")!.edges.some((e) => e.v === BRIDGE_IN || e.w === BRIDGE_OUT)).toBe(false);
   });
 });
