@@ -120,11 +120,34 @@ export class GraphTab {
       void this.redraw(false);
     });
     this.search.addEventListener("input", () => this.showResults());
+    this.search.addEventListener("focus", () => this.showResults());
     this.search.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && this.h) {
         const first = searchNodes(this.h, this.search.value, 1)[0];
         if (first) void this.reveal(first.index);
       } else if (ev.key === "Escape") this.results.hidden = true;
+      else if (ev.key === "ArrowDown") {
+        ev.preventDefault();
+        (this.results.querySelector(".nbtb-gresult") as HTMLElement | null)?.focus();
+      }
+    });
+    // Arrow keys walk the results (Enter on one reveals it, as a click does); Escape goes back.
+    this.results.addEventListener("keydown", (ev) => {
+      const items = [...this.results.querySelectorAll<HTMLElement>(".nbtb-gresult")];
+      const at = items.indexOf(document.activeElement as HTMLElement);
+      if (ev.key === "ArrowDown" || ev.key === "ArrowUp") {
+        ev.preventDefault();
+        const next = at + (ev.key === "ArrowDown" ? 1 : -1);
+        if (next < 0) this.search.focus();
+        else items[Math.min(next, items.length - 1)]?.focus();
+      } else if (ev.key === "Escape") {
+        this.results.hidden = true;
+        this.search.focus();
+      }
+    });
+    // A press anywhere else in the tab closes the result list.
+    this.el.addEventListener("pointerdown", (ev) => {
+      if (!searchBox.contains(ev.target as Node)) this.results.hidden = true;
     });
   }
 

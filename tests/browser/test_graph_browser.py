@@ -177,6 +177,22 @@ def test_search_reveals_a_deep_node_and_details_show_op_and_inputs(gpage, torch_
     gpage.screenshot(path=str(SCREENSHOTS / "graph-search-details.png"))
 
 
+def test_search_by_keyboard(gpage, torch_graph):
+    tab = graph_tab(gpage, GRAPH_VIEW)
+    nodes = torch_graph.nodes
+    name = nodes.loc[(nodes["op"] == "aten::_convolution") & nodes["name"].str.contains(r"Block\[1\]"), "name"].iloc[0]
+    search = tab.locator('[data-testid="graph-search"]')
+    search.fill("")
+    search.type(name, delay=0)
+    before = renders(tab)
+    search.press("ArrowDown")  # into the result list, on the best match: the exact name
+    gpage.keyboard.press("Enter")
+    wait_render(gpage, tab, before)
+    assert tab.locator('[data-testid="graph-results"]').is_hidden()
+    assert "nbtb-ghit" in tab.locator(f'[data-testid="graph-node"][data-id="{name}"]').get_attribute("class")
+    assert tab.locator('[data-testid="graph-details-name"]').inner_text() == name
+
+
 def test_identical_blocks_share_a_template(gpage):
     tab = graph_tab(gpage, GRAPH_VIEW)
     # after the search above, Block[3]'s series is open: its five blocks are drawn, one template
