@@ -348,5 +348,6 @@ export class GraphTab {
 
   destroy(): void {
     this.h = null;
+    this.layouts.dispose();
   }
 }

@@ -11,7 +11,10 @@ import type { Job, JobNode, JobResult } from "./layoutcore";
 /** The layout bundle's text, put here by build.mjs (undefined in unit tests). */
 declare const __NBTB_LAYOUT_SRC__: string | undefined;
 
-export type Engine = (jobs: Job[], known: Record<string, JobResult>) => Promise<{ results: JobResult[]; where: string }>;
+export type Engine = ((jobs: Job[], known: Record<string, JobResult>) => Promise<{ results: JobResult[]; where: string }>) & {
+  /** Ends the worker and frees the script's Blob URL (the view is gone). */
+  dispose?: () => void;
+};
 
 const CHAR = 6.6; // px per character of the 11px labels, for sizing boxes before drawing them
 
@@ -66,6 +69,11 @@ export class Layouts {
   constructor(private engine: Engine) {}
 
   private warmed = false;
+
+  dispose(): void {
+    this.engine.dispose?.();
+    this.cache.clear();
+  }
 
   /** Starts the layout script (Worker and dagre parsed) while the graph is still on its way. */
   warm(): void {
@@ -174,7 +182,7 @@ export function bundledEngine(): Engine {
     worker.onerror = (ev) => breakWorker(ev.message || "worker error");
     return worker;
   };
-  return async (jobs, known) => {
+  const engine: Engine = async (jobs, known) => {
     const w = getWorker();
     if (w) {
       try {
@@ -190,4 +198,14 @@ export function bundledEngine(): Engine {
     }
     return { results: await onMain(jobs, known), where: "main" };
   };
+  engine.dispose = () => {
+    workerBroken = true; // no new worker after this
+    worker?.terminate();
+    worker = null;
+    for (const p of pending.values()) p.reject(new Error("graph view closed"));
+    pending.clear();
+    if (url) URL.revokeObjectURL(url);
+    url = "";
+  };
+  return engine;
 }
