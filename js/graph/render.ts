@@ -70,6 +70,8 @@ export class GraphCanvas {
   private ty = 0;
   private total = { w: 0, h: 0 };
   selected: string | null = null;
+  /** The graph was pressed since the pointer came in: the wheel zooms it. */
+  private engaged = false;
   /** The last pointer press panned the view: its click must not select or toggle anything. */
   private dragged = false;
   private drag: { x: number; y: number; tx: number; ty: number; moved: boolean } | null = null;
@@ -88,7 +90,12 @@ export class GraphCanvas {
     this.viewport.append(this.scene);
     this.svg.append(defs, this.viewport);
     this.svg.addEventListener("wheel", (ev) => this.onWheel(ev), { passive: false });
+    // In a notebook the wheel scrolls the page: it zooms the graph only once the graph has been
+    // pressed (until the pointer leaves it), or with Ctrl/Cmd held.
+    this.svg.addEventListener("pointerleave", () => (this.engaged = false));
+    this.svg.setAttribute("aria-label", "Graph: drag to pan; click, then scroll (or Ctrl+scroll) to zoom");
     this.svg.addEventListener("pointerdown", (ev) => {
+      this.engaged = true;
       if ((ev.target as Element).closest(".nbtb-gnode:not(.nbtb-gbox), .nbtb-ghead")) return;
       this.dragged = false;
       this.drag = { x: ev.clientX, y: ev.clientY, tx: this.tx, ty: this.ty, moved: false };
@@ -113,6 +120,7 @@ export class GraphCanvas {
   }
 
   private onWheel(ev: WheelEvent): void {
+    if (!this.engaged && !ev.ctrlKey && !ev.metaKey) return; // let the notebook scroll
     ev.preventDefault();
     const r = this.svg.getBoundingClientRect();
     const px = ev.clientX - r.left;

@@ -193,6 +193,34 @@ def test_search_by_keyboard(gpage, torch_graph):
     assert tab.locator('[data-testid="graph-details-name"]').inner_text() == name
 
 
+def test_pan_zoom_and_fit(gpage):
+    tab = graph_tab(gpage, GRAPH_VIEW)
+    svg = tab.locator('[data-testid="graph-svg"]')
+    box = svg.bounding_box()
+    x, y = box["x"] + 8, box["y"] + 8  # a corner: background, not a node
+    gpage.mouse.move(box["x"] - 50, y)  # come in from outside: not engaged yet
+    gpage.mouse.move(x, y)
+    zoom = float(svg.get_attribute("data-zoom"))
+    gpage.mouse.wheel(0, -300)  # the notebook scrolls, the graph does not zoom
+    gpage.wait_for_timeout(100)
+    assert float(svg.get_attribute("data-zoom")) == zoom
+    box = svg.bounding_box()
+    x, y = box["x"] + 8, box["y"] + 8
+    gpage.mouse.move(x, y)
+    transform = lambda: tab.locator(".nbtb-graph-viewport").get_attribute("transform")  # noqa: E731
+    before = transform()
+    gpage.mouse.down()  # drag the background: pans
+    gpage.mouse.move(x + 60, y + 40, steps=4)
+    gpage.mouse.up()
+    panned = transform()
+    assert panned != before and float(svg.get_attribute("data-zoom")) == zoom
+    gpage.mouse.wheel(0, -400)  # pressed once: now the wheel zooms in
+    gpage.wait_for_function("([el, z]) => Number(el.dataset.zoom) > z", arg=[svg.element_handle(), zoom])
+    tab.locator('[data-testid="graph-fit"]').click()
+    fitted = float(svg.get_attribute("data-zoom"))
+    assert 0.05 <= fitted <= 1  # the whole drawing in view, never above 1:1
+
+
 def test_identical_blocks_share_a_template(gpage):
     tab = graph_tab(gpage, GRAPH_VIEW)
     # after the search above, Block[3]'s series is open: its five blocks are drawn, one template
