@@ -40,7 +40,28 @@ def test_catalog_lists_runs_with_graphs_by_kind(torch_logdir, tmp_path):  # noqa
     root = tmp_path / "logs"
     shutil.copytree(torch_logdir, root / "torch")
     shutil.copytree(DATA / "keras_sweep" / "lr_0.01" / "train", root / "keras")
-    assert graph_catalog(nbtb.load(str(root))) == {"graphs": {"op": ["torch/conv", "torch/res"], "keras": ["keras"]}}
+    shutil.copytree(DATA / "tf2_summaries" / "custom", root / "tf2")  # a GraphDef and a RunMetadata trace
+    assert graph_catalog(nbtb.load(str(root))) == {
+        "graphs": {"op": ["tf2", "torch/conv", "torch/res"], "keras": ["keras"]},
+        # torch's add_graph also writes a RunMetadata "step1" (step stats over the same GraphDef),
+        # which TensorBoard offers as a tag too
+        "graph_tags": {"op": {"tf2": ["", "tiny_block_trace"], "torch/conv": ["", "step1"],
+                              "torch/res": ["", "step1"]},
+                       "keras": {"keras": ["keras"]}}}
+
+
+def test_graph_request_by_tag():
+    w = nbtb.Dashboard(str(DATA / "tf2_summaries"), reload_interval=0)
+    lg = nbtb.load(str(DATA / "tf2_summaries"))
+    assert w.catalog["graph_tags"]["op"] == {"custom": ["", "tiny_block_trace"]}
+    for tag in (None, "", "tiny_block_trace"):
+        msg, bufs = ask(w, {"kind": "graph_request", "request_id": 1, "run": "custom", "graph_kind": "op", "tag": tag})
+        graph = lg.graph("custom", kind="op", tag=tag if tag is not None else "")
+        assert msg["error"] is None and msg["tag"] == graph.tag == (tag or "")
+        assert decode(bufs[0])["nodes"]["name"] == graph.nodes["name"].tolist()
+    assert len(lg.graph("custom", kind="op", tag="tiny_block_trace").nodes) != len(lg.graph("custom", kind="op", tag="").nodes)
+    msg, bufs = ask(w, {"kind": "graph_request", "request_id": 2, "run": "custom", "graph_kind": "op", "tag": "nope"})
+    assert "custom" in msg["error"] and bufs == []
 
 
 def test_graph_reply_carries_the_loaders_frames(torch_logdir):  # noqa: F811

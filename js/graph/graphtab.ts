@@ -23,6 +23,8 @@ export interface GraphReply {
   request_id: number;
   run: string;
   graph_kind: GraphKind;
+  /** Which of the run's graphs of that kind was sent ("" = the GraphDef). */
+  tag: string | null;
   error: string | null;
   nodes: number;
   edges: number;
@@ -34,6 +36,7 @@ export class GraphTab {
   readonly el: HTMLElement;
   private runSel = el("select", "nbtb-gsel-run");
   private kindSel = el("select", "nbtb-gsel-kind");
+  private tagSel = el("select", "nbtb-gsel-tag");
   private colorSel = el("select", "nbtb-gsel-color");
   private search = el("input", "nbtb-filter nbtb-gsearch");
   private results = el("div", "nbtb-gresults");
@@ -48,6 +51,8 @@ export class GraphTab {
   private colorBy: ColorBy = "structure";
   private run = "";
   private kind: GraphKind = "op";
+  /** null: the kernel's default (the run's GraphDef, else its first graph of the kind). */
+  private tag: string | null = null;
   private nextId = 1 + Math.floor(Math.random() * 2 ** 29) + 3 * 2 ** 29;
   private waiting: number | null = null;
   private queue: Promise<void> = Promise.resolve();
@@ -70,6 +75,7 @@ export class GraphTab {
     this.search.dataset.testid = "graph-search";
     this.runSel.dataset.testid = "graph-run";
     this.kindSel.dataset.testid = "graph-kind";
+    this.tagSel.dataset.testid = "graph-tag";
     this.colorSel.dataset.testid = "graph-color";
     this.results.dataset.testid = "graph-results";
     this.results.hidden = true;
@@ -98,7 +104,7 @@ export class GraphTab {
     const searchBox = el("div", "nbtb-gsearchbox");
     searchBox.append(this.search, this.results);
     const bar = el("div", "nbtb-gbar");
-    bar.append(label("Run", this.runSel), label("Graph", this.kindSel), label("Colour", this.colorSel), searchBox, fit, zin, zout, this.status);
+    bar.append(label("Run", this.runSel), label("Graph", this.kindSel), label("Tag", this.tagSel), label("Colour", this.colorSel), searchBox, fit, zin, zout, this.status);
     this.stage.append(this.canvas.svg);
     const body = el("div", "nbtb-gbody");
     body.append(this.stage, this.details);
@@ -108,11 +114,18 @@ export class GraphTab {
 
     this.runSel.addEventListener("change", () => {
       this.run = this.runSel.value;
+      this.tag = null;
       this.updateSelectors();
       this.load();
     });
     this.kindSel.addEventListener("change", () => {
       this.kind = this.kindSel.value as GraphKind;
+      this.tag = null;
+      this.updateSelectors();
+      this.load();
+    });
+    this.tagSel.addEventListener("change", () => {
+      this.tag = this.tagSel.value;
       this.load();
     });
     this.colorSel.addEventListener("change", () => {
@@ -153,6 +166,13 @@ export class GraphTab {
 
   private emptyHierarchy(): Hierarchy {
     return buildHierarchy({ name: [], op: [], device: [], shape: [], attrs: [], src: [], dst: [], control: [], edgeShape: [] });
+  }
+
+  /** The run's graphs of the current kind, by tag (catalog.graph_tags). */
+  private tags(): string[] {
+    const c = (this.model.get("catalog") ?? {}) as Record<string, unknown>;
+    const byKind = (c.graph_tags ?? {}) as Partial<Record<GraphKind, Record<string, string[]>>>;
+    return byKind[this.kind]?.[this.run] ?? [];
   }
 
   private catalog(): GraphCatalog {
@@ -197,6 +217,18 @@ export class GraphTab {
     this.kindSel.value = this.kind;
     // Both graphs exist only for some runs (Keras writes both): hide a choice of one.
     this.kindSel.parentElement?.toggleAttribute("hidden", kinds.length < 2);
+    // Several graphs of a kind (a GraphDef and RunMetadata traces): TB's "Tag" choice.
+    const tags = this.tags();
+    if (this.tag !== null && !tags.includes(this.tag)) this.tag = null;
+    this.tagSel.replaceChildren(
+      ...tags.map((t) => {
+        const o = el("option", "", t === "" ? "(run graph)" : t);
+        o.value = t;
+        return o;
+      }),
+    );
+    this.tagSel.value = this.tag ?? tags[0] ?? "";
+    this.tagSel.parentElement?.toggleAttribute("hidden", tags.length < 2);
   }
 
   /** Called when the tab is put on screen and when the catalog changes. */
@@ -211,7 +243,7 @@ export class GraphTab {
 
   private load(): void {
     if (!this.shown || !this.run) return;
-    const key = `${this.run}\u0000${this.kind}`;
+    const key = `${this.run}\u0000${this.kind}\u0000${this.tag ?? "\u0001"}`;
     if (key === this.loadedKey) return;
     this.loadedKey = key;
     const id = this.nextId++;
@@ -219,7 +251,7 @@ export class GraphTab {
     this.sentAt = performance.now();
     this.el.dataset.state = "loading";
     this.status.textContent = "loading…";
-    this.model.send({ kind: "graph_request", request_id: id, run: this.run, graph_kind: this.kind });
+    this.model.send({ kind: "graph_request", request_id: id, run: this.run, graph_kind: this.kind, tag: this.tag });
   }
 
   /** Routes a kernel message; true when it was a graph reply (ours or stale). */

@@ -27,19 +27,28 @@ def _graphs_frame(source: Any) -> Any:
     return frame if frame is not None and len(frame) else None
 
 
-def graph_catalog(source: Any) -> dict[str, dict[str, list[str]]]:
-    """``{"graphs": {"op": [run, ...], "keras": [run, ...]}}``: runs whose graph has nodes."""
+def graph_catalog(source: Any) -> dict[str, dict]:
+    """``{"graphs": {"op": [run, ...], "keras": [run, ...]}, "graph_tags": {"op": {run: [tag, ...]},
+    "keras": {...}}}``: the runs whose graph has nodes, and each run's graphs of a kind ("" is the
+    run's GraphDef; RunMetadata and Keras summaries have tags), in the loader's order."""
     frame = _graphs_frame(source)
-    out: dict[str, list[str]] = {k: [] for k in KINDS}
+    runs: dict[str, list[str]] = {k: [] for k in KINDS}
+    tags: dict[str, dict[str, list[str]]] = {k: {} for k in KINDS}
     if frame is not None:
         having = frame[frame["nodes"].to_numpy() > 0]
+        for run, kind, tag in zip(having["run"].astype(str), having["kind"].astype(str), having["tag"].astype(str)):
+            if kind in tags:
+                tags[kind].setdefault(run, []).append(tag)
         for kind in KINDS:
-            out[kind] = sorted({str(r) for r in having.loc[having["kind"] == kind, "run"]})
-    return {"graphs": out}
+            runs[kind] = sorted(tags[kind])
+    return {"graphs": runs, "graph_tags": tags}
 
 
-def _pick_tag(source: Any, run: str, kind: str) -> str | None:
-    """The tag of the run's first graph of ``kind`` with nodes (the GraphDef before RunMetadata)."""
+def _pick_tag(source: Any, run: str, kind: str, tag: Any = None) -> str | None:
+    """``tag`` when given, else the tag of the run's first graph of ``kind`` with nodes (the GraphDef
+    before RunMetadata graphs)."""
+    if tag is not None:
+        return str(tag)  # the loader raises LookupError naming the run if it has no such graph
     frame = _graphs_frame(source)
     if frame is None:
         return None
@@ -96,7 +105,7 @@ def graph_reply(source: Any, request: dict) -> Message:
         header["error"] = f"unknown graph kind {kind!r}: expected 'op' or 'keras'"
         return header, []
     try:
-        tag = _pick_tag(source, run, kind)
+        tag = _pick_tag(source, run, kind, request.get("tag"))
         graph = source.graph(run, kind=kind, tag=tag)
         data, n, m = graph_payload(graph)
     except (LookupError, ValueError) as exc:  # no such graph, or a damaged one (named by the loader)
@@ -138,7 +147,8 @@ class Prefetch:
 
     def take(self, request: dict) -> Message | None:
         """The reply for ``request`` if it is the prefetched graph (waiting for it if needed)."""
-        if (str(request.get("run", "")), str(request.get("graph_kind", ""))) != self._key:
+        if (str(request.get("run", "")), str(request.get("graph_kind", ""))) != self._key \
+                or request.get("tag") is not None:
             return None
         self._done.wait()
         message, self._message = self._message, None

@@ -24,6 +24,7 @@ DATA = REPO / "tests" / "data"
 KERAS_RUN = "keras/train"
 TORCH_RUN = "torch_net"
 BOTH_RUN = "both"  # torch's op graph and the Keras conceptual graph in one run
+TF_RUN = "tf2"  # a GraphDef and a RunMetadata trace ("tiny_block_trace"): two op graphs
 CELLS = [
     "import nbtb\nnbtb.GraphView({logdir!r}, run={run!r})",
     "nbtb.show({logdir!r}, tab='graphs', reload_interval=0)",
@@ -58,6 +59,7 @@ def graph_logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(root / TORCH_RUN, root / BOTH_RUN)
     for f in (root / KERAS_RUN).glob("events.out.tfevents.*"):
         shutil.copy(f, root / BOTH_RUN / f.name)
+    shutil.copytree(DATA / "tf2_summaries" / "custom", root / TF_RUN)
     return root
 
 
@@ -275,7 +277,7 @@ def test_dashboard_tab_switches_runs_and_graph_kinds(gpage, graph_logdir, torch_
     run_sel = tab.locator('[data-testid="graph-run"]')
     kind_sel = tab.locator('[data-testid="graph-kind"]')
     runs = run_sel.locator("option").evaluate_all("els => els.map(e => e.value)")
-    assert runs == sorted([BOTH_RUN, KERAS_RUN, TORCH_RUN])
+    assert runs == sorted([BOTH_RUN, KERAS_RUN, TF_RUN, TORCH_RUN])
     drawn_ops = lambda: set(tab.locator('[data-testid="graph-node"][data-kind="op"]').evaluate_all(  # noqa: E731
         "els => els.map(e => e.dataset.id)"))
     # the first run opens, on its op graph; it has the Keras graph too, so the choice is offered
@@ -296,6 +298,7 @@ def test_dashboard_tab_switches_runs_and_graph_kinds(gpage, graph_logdir, torch_
     run_sel.select_option(KERAS_RUN)
     wait_render(gpage, tab, before)
     assert kind_sel.is_hidden() and kind_sel.input_value() == "keras"
+    assert tab.locator('[data-testid="graph-tag"]').is_hidden()
     assert tab.get_attribute("data-nodes") == str(len(keras.nodes))
     # back to torch's op graph
     before = renders(tab)
@@ -305,6 +308,22 @@ def test_dashboard_tab_switches_runs_and_graph_kinds(gpage, graph_logdir, torch_
     assert tab.get_attribute("data-nodes") == str(len(torch_graph.nodes))
     ids = tab.locator('[data-testid="graph-node"]').evaluate_all("els => els.map(e => e.dataset.id)")
     assert "Net" in ids and not set(ids) & set(keras.nodes["name"])
+    # several op graphs in a run (a GraphDef and a RunMetadata trace): TB's tag choice
+    tag_sel = tab.locator('[data-testid="graph-tag"]')
+    before = renders(tab)
+    run_sel.select_option(TF_RUN)
+    wait_render(gpage, tab, before)
+    assert tag_sel.is_visible()
+    assert tag_sel.locator("option").evaluate_all("els => els.map(e => e.value)") == ["", "tiny_block_trace"]
+    assert tab.get_attribute("data-nodes") == str(len(lg.graph(TF_RUN, kind="op", tag="").nodes))
+    before = renders(tab)
+    tag_sel.select_option("tiny_block_trace")
+    wait_render(gpage, tab, before)
+    trace = lg.graph(TF_RUN, kind="op", tag="tiny_block_trace")
+    assert tab.get_attribute("data-nodes") == str(len(trace.nodes))
+    ops = drawn_ops()
+    assert ops and ops <= set(trace.nodes["name"]), ops
+    out.screenshot(path=str(SCREENSHOTS / "graph-dashboard-trace.png"))
 
 
 def _luminance(css: str) -> float:
