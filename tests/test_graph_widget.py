@@ -164,3 +164,8 @@ def test_a_failing_source_still_gets_a_graph_reply(torch_logdir):  # noqa: F811
     msg, bufs = ask(w, {"kind": "graph_request", "request_id": 5, "run": "res", "graph_kind": "op"})
     assert msg["kind"] == "graph_reply" and msg["request_id"] == 5 and msg["graph_kind"] == "op"
     assert msg["error"] == "cannot read the graph: RuntimeError: disk on fire" and bufs == []
+
+
+def test_graph_view_of_a_run_without_graph_says_which_runs_have_one(torch_logdir):  # noqa: F811
+    with pytest.raises(LookupError, match=r"'scalars_only' has no graph.*\['conv', 'res'\]"):
+        nbtb.GraphView(torch_logdir, run="scalars_only")

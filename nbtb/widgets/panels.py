@@ -77,6 +77,10 @@ class GraphView(_Panel):
         super().__init__(source, graph_run=run or "", **traits)
         from .graph import Prefetch, first_graph
 
+        having = sorted({r for runs in self.catalog["graphs"].values() for r in runs})
+        if run and run not in having:
+            self.close()
+            raise LookupError(f"run {run!r} has no graph in {self.logdir}; runs with graphs: {having or 'none'}")
         first = first_graph(self.catalog, self.graph_run)
         # Build the reply while the browser loads the widget: it asks for this graph first.
         self._graph_prefetch = Prefetch(self._source, self._lock, *first) if first else None
