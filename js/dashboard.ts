@@ -15,6 +15,7 @@ import { type KernelMessage, Requests } from "./protocol";
 import { ScalarsTab } from "./scalars";
 import { mediaTabs } from "./tabs";
 import { histogramTabs } from "./histwire";
+import { GraphTab } from "./graph/graphtab";
 import type { Model } from "./protocol";
 import { clearHostBackground, readTheme, type Theme, watchTheme } from "./theme";
 
@@ -31,6 +32,7 @@ const KINDS: [string, string][] = [
   ["audio", "Audio"],
   ["hparams", "HParams"],
   ["pr_curves", "PR Curves"],
+  ["graphs", "Graphs"],
 ];
 
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -213,10 +215,14 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   // Histograms and Distributions (js/histwire.ts): both read catalog.histograms.
   const hists = histogramTabs(model, ctx);
   cleanups.push(() => hists.destroy());
+  // Graphs (js/graph/graphtab.ts): catalog.graphs lists runs per graph kind.
+  const graphs = new GraphTab(model, ctx.onPaint);
+  cleanups.push(() => graphs.destroy());
 
   const kindsWithData = () => {
     const c = catalog();
     return KINDS.filter(([k]) => {
+      if (k === "graphs") return GraphTab.hasGraphs(c);
       const byTag = c[k === "distributions" ? "histograms" : k];
       return byTag && Object.keys(byTag).length > 0;
     });
@@ -233,8 +239,11 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
         return b;
       }),
     );
+    tagFilter.hidden = active === "graphs"; // graphs have runs, not tags
     if (active === "scalars") {
       if (content.firstChild !== scalars.el) content.replaceChildren(scalars.el);
+    } else if (active === "graphs") {
+      graphs.show(content);
     } else if (hists.show(active, content)) {
       // shown by js/histwire.ts
     } else if (media.show(active, content)) {
@@ -280,7 +289,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     if (!msg || typeof msg !== "object") return;
     try {
       if (msg.kind === "scalars_append") scalars.onAppend(msg, buffers ?? []);
-      else if (!hists.handle(msg, buffers ?? []) && !media.handle(msg, buffers ?? [])) requests.handle(msg, buffers ?? []);
+      else if (!hists.handle(msg, buffers ?? []) && !media.handle(msg, buffers ?? []) && !graphs.handle(msg, buffers ?? [])) requests.handle(msg, buffers ?? []);
     } catch (err) {
       // A malformed message must not take the whole dashboard down.
       console.error("nbtb: bad message from the kernel", err);

@@ -5,6 +5,7 @@
 """
 
 from .logdir import DataLossWarning, Logdir, Refresh, load
+from .graphs import Graph
 from .writer import SummaryWriter
 from .callback import Callback
 
@@ -19,7 +20,7 @@ def __getattr__(name: str):
 
         return getattr(widgets, name)
     if name in ("ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView",
-                "HistogramView", "DistributionView"):  # one tab alone
+                "HistogramView", "DistributionView", "GraphView"):  # one tab alone
         from .widgets import panels
 
         return getattr(panels, name)
@@ -41,6 +42,6 @@ def load_ipython_extension(ipython) -> None:
     register(ipython)
 
 
-__all__ = ["load", "Logdir", "Callback", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
+__all__ = ["load", "Logdir", "Graph", "Callback", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
            "save_report",
            "load_ipython_extension"]

@@ -90,8 +90,12 @@ class RunEvents:
     deferred: list[Deferred] = field(default_factory=list)  # histogram/image/audio records not decoded yet
     rows: dict[str, list[tuple]] = field(default_factory=dict)  # kind -> (tag, step, wall, seq, ...)
     starts: list[tuple[int, int]] = field(default_factory=list)  # (seq, step) of SessionLog.START
-    graphs: list[tuple[int, float, bytes]] = field(default_factory=list)
-    run_metadata: list[tuple[str, int, float, bytes]] = field(default_factory=list)
+    # Graph payloads stay serialized until `Logdir.graph` asks (graphs.py), each with the
+    # (file, byte offset) of its record so that a damaged one can be named then.
+    graphs: list[tuple[int, float, bytes, tuple[str, int]]] = field(default_factory=list)
+    run_metadata: list[tuple[str, int, float, bytes, tuple[str, int]]] = field(default_factory=list)
+    graph_summaries: dict[int, tuple[str, int]] = field(default_factory=dict)  # seq -> where, graph_* plugins
+    location: tuple[str, int] = ("", 0)  # the record being decoded
     file_version: str = ""
     next_seq: int = 0
     records: int = 0
@@ -169,6 +173,7 @@ def read_records(run: RunEvents, buf: bytes | memoryview, framing: Framing, sour
             run.deferred.append(Deferred(base + i, payload if keep_payloads else None, source,
                                          base_offset + start - HEADER, *peek, base_offset + start, length))
             continue
+        run.location = (source, base_offset + start - HEADER)
         problem = _decode(run, payload, base + i)
         if problem:
             problems.append((start - HEADER, problem))
@@ -202,6 +207,7 @@ def decode_deferred(run: RunEvents, kind: str | None = None, tag: str | None = N
     problems = []
     for d in sorted(chosen):
         payload = payloads.get(d.seq)
+        run.location = (d.source, d.offset)  # where a graph record found here came from
         problem = "record changed on disk since it was read (CRC mismatch)" if payload is None \
             else _decode(run, payload, d.seq)
         if problem:
@@ -278,10 +284,10 @@ def _add_event(run: RunEvents, event: event_pb2.Event, seq: int) -> None:
         if event.session_log.status == SESSION_START:
             run.starts.append((seq, event.step))
     elif what == "graph_def":
-        run.graphs.append((event.step, event.wall_time, event.graph_def))
+        run.graphs.append((event.step, event.wall_time, event.graph_def, run.location))
     elif what == "tagged_run_metadata":
         tagged = event.tagged_run_metadata
-        run.run_metadata.append((tagged.tag, event.step, event.wall_time, tagged.run_metadata))
+        run.run_metadata.append((tagged.tag, event.step, event.wall_time, tagged.run_metadata, run.location))
     elif what == "meta_graph_def":
         run.add_row("tensors", (run.code("__meta_graph__"), event.step, event.wall_time, seq,
                                 "graphs", np.array(event.meta_graph_def, dtype=object)))
@@ -364,6 +370,8 @@ def _add_value(run: RunEvents, value: summary_pb2.Summary.Value, step: int, wall
 
 def _add_tensor(run: RunEvents, tag: str, code: int, array: np.ndarray, step: int, wall: float, seq: int) -> None:
     plugin = run.plugin(tag)
+    if plugin.startswith("graph_"):  # Keras model JSON / RunMetadata: graphs.py reads them from the tensors rows
+        run.graph_summaries[seq] = run.location
     if plugin == "scalars" and array.ndim == 0 and array.dtype != object:
         run.add_point(code, True, step, wall, float(array), seq)
     elif plugin == "histograms" and array.ndim == 2 and array.shape[1] == 3:

@@ -18,6 +18,7 @@ from typing import Iterable, Union
 import numpy as np
 import pandas as pd
 
+from . import graphs as _graphs
 from . import records
 from .events import RunEvents, decode_deferred, read_records
 from .frames import DEFERRED_KINDS, EMPTY_SCALARS, build_frame, rows_frame, scalar_frame_for, scalar_series
@@ -284,6 +285,66 @@ class Logdir:
     @property
     def tags(self) -> pd.DataFrame:
         return self._frame("tags")
+
+    @property
+    def graphs(self) -> pd.DataFrame:
+        """The graphs each run holds: `run, kind, tag, nodes` (nbtb/graphs.py; unreadable ones are warned about)."""
+        with self._lock:
+            frame = self._cache.get("graphs")
+            if frame is None:
+                rows = []
+                for name in self.runs:
+                    listed = _graphs.sources(self._runs[name].events)
+                    run_graph = next((s for s in listed if s.origin == "graph_def"), None)
+                    for source in listed:
+                        try:
+                            rows.append((name, source.kind, source.tag, _graphs.count_nodes(source, run_graph)))
+                        except ValueError as exc:
+                            warnings.warn(f"run {name!r}: {exc}", DataLossWarning, stacklevel=2)
+                frame = self._cache["graphs"] = pd.DataFrame(rows, columns=_graphs.LIST_COLUMNS).astype(
+                    {"run": object, "kind": object, "tag": object, "nodes": np.int64})
+            return frame
+
+    def graph(self, run: str, kind: str | None = None, tag: str | None = None) -> "_graphs.Graph":
+        """One run's graph as node and edge frames (nbtb.Graph).
+
+        With no `kind`, the op graph when it has nodes, else the Keras conceptual graph (Keras 3
+        often logs only that). `tag` picks among several (a RunMetadata tag, a Keras summary tag;
+        "" is the run's GraphDef). A run without such a graph, or whose graph is damaged, raises
+        LookupError naming the run and the runs that do have graphs.
+        """
+        if kind not in (None, "op", "keras"):
+            raise ValueError(f"kind must be 'op' or 'keras', not {kind!r}")
+        with self._lock:
+            listed = _graphs.sources(self._runs[run].events) if run in self._runs else []
+        run_graph = next((s for s in listed if s.origin == "graph_def"), None)
+        wanted = [s for s in listed if (kind is None or s.kind == kind) and (tag is None or s.tag == tag)]
+        if kind is None and tag is None and wanted:
+            # The GraphDef first, then RunMetadata graphs, then Keras; the first with nodes wins.
+            ops = [s for s in wanted if s.kind == "op"]
+            keras = [s for s in wanted if s.kind == "keras"]
+            wanted = ops + keras
+            for source in ops:
+                try:
+                    if _graphs.count_nodes(source, run_graph):
+                        wanted = [source]
+                        break
+                except ValueError:
+                    continue
+            else:
+                wanted = keras[:1] or ops[:1]
+        if not wanted:
+            what = " ".join(filter(None, [kind and f"kind={kind!r}", tag is not None and f"tag={tag!r}"]))
+            raise LookupError(f"run {run!r} has no graph{' with ' + what if what else ''}; "
+                              f"runs with graphs: {self._runs_with_graphs()}")
+        try:
+            return _graphs.load(run, wanted[0], run_graph)
+        except ValueError as exc:
+            raise LookupError(f"run {run!r}: {exc}; runs with graphs: {self._runs_with_graphs()}") from exc
+
+    def _runs_with_graphs(self) -> str:
+        having = sorted(set(self.graphs["run"]))
+        return repr(having) if having else "none"
 
     def plot(self, tag: Selector = None, run: Selector = None, smoothing: float = 0.0, x: str = "step",
              **options):

@@ -283,3 +283,13 @@ class SummaryWriter:
                 child._summary(summary_pb2.Summary.Value(tag=tag, metadata=meta), 0, None)
             for key, value in metric_dict.items():
                 child.add_scalar(key, value, global_step)
+
+    def add_graph_def(self, graph_def: Any, global_step: int | None = None, walltime: float | None = None) -> None:
+        """An `Event.graph_def` (what tf.summary.graph writes): a GraphDef message or its serialized bytes.
+
+        Any GraphDef class serializes to the same bytes (nbtb's, TensorBoard's, TensorFlow's).
+        torch's `add_graph(model, input)` traces a model; this writes a graph already built.
+        """
+        data = graph_def if isinstance(graph_def, (bytes, bytearray)) else graph_def.SerializeToString()
+        self._write_event(event_pb2.Event(wall_time=time.time() if walltime is None else walltime,
+                                          step=int(global_step or 0), graph_def=bytes(data)))

@@ -20,6 +20,7 @@ import numpy as np
 import traitlets as t
 
 from .frames_source import FrameSource, is_frames
+from .graph import GRAPH_REQUESTS, graph_catalog, graph_message
 from .histograms import histogram_replies, histogram_series, unchanged_reply
 from .media import MEDIA_REQUESTS, media_catalog, media_messages
 from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
@@ -102,7 +103,8 @@ class Dashboard(anywidget.AnyWidget):
         with self._capture_warnings():
             self._source = _as_source(source)
             runs = list(self._source.runs)
-            catalog = {**build_catalog(self._source.tags), **media_catalog(self._source)}
+            catalog = {**build_catalog(self._source.tags), **media_catalog(self._source),
+                       **graph_catalog(self._source)}
         super().__init__(
             logdir=str(getattr(self._source, "path", source)),
             runs=runs,
@@ -160,7 +162,8 @@ class Dashboard(anywidget.AnyWidget):
     # -- browser requests -------------------------------------------------------------------
     def _on_msg(self, _widget: Any, content: dict, buffers: list) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
-        if kind not in ("scalars_request", "csv_request", "histograms_request", *MEDIA_REQUESTS):
+        if kind not in ("scalars_request", "csv_request", "histograms_request", *MEDIA_REQUESTS,
+                        *GRAPH_REQUESTS):
             return
         self._displayed = True  # e.g. shown inside a VBox, where _repr_mimebundle_ is not called
         self._ensure_reloader()
@@ -171,6 +174,8 @@ class Dashboard(anywidget.AnyWidget):
                 messages = media_messages(self, content)
             elif kind == "histograms_request":
                 messages = self.histograms_messages(content)
+            elif kind in GRAPH_REQUESTS:  # the Graphs tab (graph.py)
+                messages = [graph_message(self, content)]
             else:
                 messages = [self.csv_message(content)]
         except Exception as exc:  # reply anyway so the browser does not wait forever
@@ -254,7 +259,8 @@ class Dashboard(anywidget.AnyWidget):
                 fresh = [x for x in runs if x in set(r.new_runs) and x not in self.selected_runs]
                 self.selected_runs = [*self.selected_runs, *fresh]
             self.runs = runs
-        self.catalog = {**build_catalog(self._source.tags), **media_catalog(self._source)}
+        self.catalog = {**build_catalog(self._source.tags), **media_catalog(self._source),
+                       **graph_catalog(self._source)}
         reset = {(str(run), str(tag)) for run, tag in r.reset}
         per_tag: dict[str, list[Series]] = {}
         for run, tag in sorted(reset):

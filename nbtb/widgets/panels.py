@@ -66,5 +66,25 @@ class DistributionView(_Panel):
     _TAB = "distributions"
 
 
+class GraphView(_Panel):
+    """The Graphs tab alone: TensorBoard's op graph (or Keras conceptual graph) of ``run``
+    (default: the first run with a graph), grouped by name scope, with search and details."""
+
+    _TAB = "graphs"
+    graph_run = t.Unicode("").tag(sync=True)
+
+    def __init__(self, source: Any, run: str | None = None, **traits: Any) -> None:
+        super().__init__(source, graph_run=run or "", **traits)
+        from .graph import Prefetch, first_graph
+
+        having = sorted({r for runs in self.catalog["graphs"].values() for r in runs})
+        if run and run not in having:
+            self.close()
+            raise LookupError(f"run {run!r} has no graph in {self.logdir}; runs with graphs: {having or 'none'}")
+        first = first_graph(self.catalog, self.graph_run)
+        # Build the reply while the browser loads the widget: it asks for this graph first.
+        self._graph_prefetch = Prefetch(self._source, self._lock, *first) if first else None
+
+
 __all__ = ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView", "HistogramView",
-           "DistributionView"]
+           "DistributionView", "GraphView"]
