@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import (KERNEL_IDLE, JupyterLab, cell_output, execute_command, open_browser, open_notebook, run_all,
+from lab import (KERNEL_IDLE, JupyterLab, cell_output, execute_command, open_notebook, run_all,
                  write_notebook)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -71,7 +71,8 @@ def torch_graph(graph_logdir: Path):
 
 
 @pytest.fixture(scope="module")
-def gpage(graph_logdir: Path):
+def gpage(graph_logdir: Path, page):
+    """A page of the suite's browser (one Playwright per process) on a JupyterLab of its own."""
     if not (REPO / "nbtb" / "static" / "dashboard.js").is_file():
         pytest.fail("front end not built: run npm ci && npm run build", pytrace=False)
     if not shutil.which("/usr/bin/chromium"):
@@ -79,9 +80,8 @@ def gpage(graph_logdir: Path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     root = graph_logdir.parent
     write_notebook(root / "graphs.ipynb", [c.format(logdir=str(graph_logdir), run=TORCH_RUN) for c in CELLS])
-    with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-graph-tests.log") as lab, \
-            open_browser((1400, 1100)) as ctx:
-        pg = ctx.new_page()
+    with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-graph-tests.log") as lab:
+        pg = page.context.new_page()
         pg.set_default_timeout(60_000)
         messages: list[str] = []
         pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
@@ -92,6 +92,7 @@ def gpage(graph_logdir: Path):
             pytest.fail("the notebook raised:\n" + "\n".join(errors), pytrace=False)
         pg.console_messages = messages
         yield pg
+        pg.close()
 
 
 def graph_tab(page, cell: int):
