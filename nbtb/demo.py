@@ -7,7 +7,8 @@ logs everything TensorBoard's dashboards show, with ``nbtb.SummaryWriter``:
   ``learning_rate``;
 - histograms: ``weights/*`` and ``gradients/*`` per layer;
 - images: sample inputs, the first layer's filters, misclassified validation images;
-- text: the run's configuration.
+- text: the run's configuration;
+- graph: the op graph of one training step (``model_graph``), for the Graphs tab.
 
 The task: 8x8 noisy images of four shapes (horizontal bar, vertical bar, diagonal, anti-diagonal).
 Plain minibatch SGD at lr 0.01 / 0.001 / 0.0001 gives visibly different curves in about a second.
@@ -81,6 +82,54 @@ class MLP:
         return float(-logp[np.arange(len(y)), y].mean()), float((pred == y).mean()), pred
 
 
+def model_graph(n_in: int = 64, hidden: int = 64, n_out: int = 4) -> bytes:
+    """The op graph of one training step of ``MLP`` (forward, loss, accuracy, backprop, SGD), as
+    a serialized GraphDef for the Graphs tab: the numpy code above, op for op, named by scope."""
+    from .proto import graph_pb2
+
+    g = graph_pb2.GraphDef()
+    g.versions.producer = 1
+
+    def node(name: str, op: str, inputs: tuple[str, ...] = (), shape: tuple[int, ...] | None = None) -> None:
+        n = g.node.add(name=name, op=op, device="/cpu:0 (numpy)")
+        n.input.extend(inputs)
+        n.attr["T"].type = 2  # DT_DOUBLE: numpy computes in float64
+        if shape is not None:  # -1: the batch dimension
+            dims = g.node[-1].attr["_output_shapes"].list.shape.add()
+            for size in shape:
+                dims.dim.add(size=size)
+
+    b = -1
+    node("input/images", "Placeholder", shape=(b, n_in))
+    node("input/labels", "Placeholder", shape=(b,))
+    for i, (fan_in, fan_out, x) in enumerate(((n_in, hidden, "input/images"), (hidden, n_out, "dense_1/Relu")), 1):
+        scope = f"dense_{i}"
+        node(f"{scope}/w", "VariableV2", shape=(fan_in, fan_out))
+        node(f"{scope}/b", "VariableV2", shape=(fan_out,))
+        node(f"{scope}/MatMul", "MatMul", (x, f"{scope}/w"), shape=(b, fan_out))
+        node(f"{scope}/BiasAdd", "BiasAdd", (f"{scope}/MatMul", f"{scope}/b"), shape=(b, fan_out))
+        if i == 1:
+            node(f"{scope}/Relu", "Relu", (f"{scope}/BiasAdd",), shape=(b, fan_out))
+    node("loss/LogSoftmax", "LogSoftmax", ("dense_2/BiasAdd",), shape=(b, n_out))
+    node("loss/NegLogLikelihood", "GatherNd", ("loss/LogSoftmax", "input/labels"), shape=(b,))
+    node("loss/Mean", "Mean", ("loss/NegLogLikelihood",), shape=())
+    node("accuracy/ArgMax", "ArgMax", ("loss/LogSoftmax",), shape=(b,))
+    node("accuracy/Equal", "Equal", ("accuracy/ArgMax", "input/labels"), shape=(b,))
+    node("accuracy/Mean", "Mean", ("accuracy/Equal",), shape=())
+    node("gradients/logits", "SoftmaxCrossEntropyGrad", ("loss/LogSoftmax", "input/labels"), shape=(b, n_out))
+    node("gradients/dense_2/w", "MatMul", ("dense_1/Relu", "gradients/logits"), shape=(hidden, n_out))
+    node("gradients/dense_2/b", "Sum", ("gradients/logits",), shape=(n_out,))
+    node("gradients/hidden", "MatMul", ("gradients/logits", "dense_2/w"), shape=(b, hidden))
+    node("gradients/ReluGrad", "ReluGrad", ("gradients/hidden", "dense_1/Relu"), shape=(b, hidden))
+    node("gradients/dense_1/w", "MatMul", ("input/images", "gradients/ReluGrad"), shape=(n_in, hidden))
+    node("gradients/dense_1/b", "Sum", ("gradients/ReluGrad",), shape=(hidden,))
+    for layer in ("dense_1", "dense_2"):
+        for p in ("w", "b"):  # after the step's summaries were taken: control edges from them
+            node(f"sgd/update_{layer}_{p}", "ApplyGradientDescent",
+                 (f"{layer}/{p}", f"gradients/{layer}/{p}", "^loss/Mean", "^accuracy/Mean"))
+    return g.SerializeToString()
+
+
 def to_rgb_grid(images: np.ndarray, cols: int = 8, scale: int = 8) -> np.ndarray:
     """(k, 64) images -> one uint8 HWC picture, each image min-max scaled and upsampled."""
     k = len(images)
@@ -115,6 +164,7 @@ def train_run(logdir: Path, lr: float, steps: int = 3000, batch: int = 32, seed:
             f"| batch size | {batch} |", f"| steps | {steps} |", "| hidden units | 64 |",
             "| optimizer | plain SGD (numpy) |", f"| classes | {', '.join(CLASSES)} |"]), 0)
         w.add_image("samples/inputs", to_rgb_grid(x_train[:16]), 0, dataformats="HWC")
+        w.add_graph_def(model_graph())
         for step in range(steps + 1):
             idx = rng.integers(0, len(x_train), batch)
             loss, acc, grads = model.loss_and_grads(x_train[idx], y_train[idx])

@@ -51,3 +51,11 @@ def test_demo_logdir_has_three_runs_and_every_kind(tmp_path):
     assert final["run_lr_001"]["loss"] < final["run_lr_0001"]["loss"] < final["run_lr_00001"]["loss"]
     _, _, lr = lg.scalar_series("run_lr_0001", "learning_rate")
     assert np.allclose(lr, 0.001)
+    # the Graphs tab: one training step's op graph, wired as the numpy code computes it
+    g = lg.graph("run_lr_001")
+    inputs = {dst: sorted(grp["src"]) for dst, grp in g.edges[g.edges["kind"] == "data"].groupby("dst")}
+    assert inputs["dense_2/MatMul"] == ["dense_1/Relu", "dense_2/w"]
+    assert inputs["gradients/dense_1/w"] == ["gradients/ReluGrad", "input/images"]
+    assert dict(zip(g.nodes["name"], g.nodes["shape"]))["dense_1/w"] == "[64, 64]"
+    updates = g.edges[(g.edges["kind"] == "control")]
+    assert set(updates["src"]) == {"loss/Mean", "accuracy/Mean"} and len(updates) == 8
