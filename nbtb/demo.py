@@ -8,7 +8,8 @@ logs everything TensorBoard's dashboards show, with ``nbtb.SummaryWriter``:
 - histograms: ``weights/*`` and ``gradients/*`` per layer;
 - images: sample inputs, the first layer's filters, misclassified validation images;
 - text: the run's configuration;
-- graph: the op graph of one training step (``model_graph``), for the Graphs tab.
+- graph: the op graph of one training step (``model_graph``), for the Graphs tab;
+- profile: a Chrome trace of ten training steps of the first run, timed (``StepTimer``).
 
 The task: 8x8 noisy images of four shapes (horizontal bar, vertical bar, diagonal, anti-diagonal).
 Plain minibatch SGD at lr 0.01 / 0.001 / 0.0001 gives visibly different curves in about a second.
@@ -25,6 +26,7 @@ import numpy as np
 
 CLASSES = ("horizontal", "vertical", "diagonal", "anti-diagonal")
 RUNS = {"run_lr_001": 0.01, "run_lr_0001": 0.001, "run_lr_00001": 0.0001}
+PROFILED = (1001, 1011)  # steps of the first run timed for the Profile tab
 SIDE = 8
 
 
@@ -130,6 +132,48 @@ def model_graph(n_in: int = 64, hidden: int = 64, n_out: int = 4) -> bytes:
     return g.SerializeToString()
 
 
+class StepTimer:
+    """Times phases of training steps into a Chrome trace (the format TensorBoard's profiler and
+    torch's write), so the Profile tab shows where this numpy loop spends its time."""
+
+    def __init__(self) -> None:
+        import os
+        import threading
+        import time
+
+        self._clock = time.perf_counter_ns
+        self._pid, self._tid = os.getpid(), threading.get_ident() % 2**31
+        self.events: list[dict] = []
+
+    def span(self, name: str, cat: str = "cpu_op"):
+        timer = self
+
+        class _Span:
+            def __enter__(self):
+                self.start = timer._clock()
+
+            def __exit__(self, *exc):
+                end = timer._clock()
+                timer.events.append({"ph": "X", "cat": cat, "name": name, "pid": timer._pid, "tid": timer._tid,
+                                     "ts": self.start / 1e3, "dur": (end - self.start) / 1e3})
+
+        return _Span()
+
+    def write(self, run_dir: Path, session: str = "demo") -> Path:
+        """``<run>/plugins/profile/<session>/<host>.trace.json.gz``, where TensorBoard keeps profiles."""
+        import gzip
+        import json
+        import socket
+
+        meta = [{"ph": "M", "name": "process_name", "pid": self._pid, "args": {"name": "python (nbtb demo)"}},
+                {"ph": "M", "name": "thread_name", "pid": self._pid, "tid": self._tid, "args": {"name": "training loop"}}]
+        out = run_dir / "plugins" / "profile" / session / f"{socket.gethostname() or 'host'}.trace.json.gz"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(out, "wt") as f:
+            json.dump({"displayTimeUnit": "ms", "traceEvents": meta + self.events}, f)
+        return out
+
+
 def to_rgb_grid(images: np.ndarray, cols: int = 8, scale: int = 8) -> np.ndarray:
     """(k, 64) images -> one uint8 HWC picture, each image min-max scaled and upsampled."""
     k = len(images)
@@ -149,8 +193,10 @@ def to_rgb_grid(images: np.ndarray, cols: int = 8, scale: int = 8) -> np.ndarray
     return np.stack([gray, gray, gray], axis=-1)
 
 
-def train_run(logdir: Path, lr: float, steps: int = 3000, batch: int = 32, seed: int = 0) -> dict[str, float]:
-    """Train one model and log it; returns the final validation metrics."""
+def train_run(logdir: Path, lr: float, steps: int = 3000, batch: int = 32, seed: int = 0,
+              profile: bool = False) -> dict[str, float]:
+    """Train one model and log it; returns the final validation metrics. ``profile``: time the
+    steps in ``PROFILED`` into a trace for the Profile tab (they are trained but not logged)."""
     from nbtb import SummaryWriter  # late import: nbtb/__init__ may import widgets
 
     data_rng = np.random.default_rng(seed)  # same data for every run
@@ -165,7 +211,20 @@ def train_run(logdir: Path, lr: float, steps: int = 3000, batch: int = 32, seed:
             "| optimizer | plain SGD (numpy) |", f"| classes | {', '.join(CLASSES)} |"]), 0)
         w.add_image("samples/inputs", to_rgb_grid(x_train[:16]), 0, dataformats="HWC")
         w.add_graph_def(model_graph())
+        timer = StepTimer() if profile else None
         for step in range(steps + 1):
+            if timer is not None and PROFILED[0] <= step < PROFILED[1]:  # a few steps, as a profiler would
+                with timer.span(f"ProfilerStep#{step}", "user_annotation"):
+                    with timer.span("sample_batch"):
+                        idx = rng.integers(0, len(x_train), batch)
+                    with timer.span("forward_and_backward"):
+                        loss, acc, grads = model.loss_and_grads(x_train[idx], y_train[idx])
+                    with timer.span("evaluate"):
+                        model.evaluate(x_val, y_val)  # the validation pass, here every profiled step
+                    with timer.span("sgd_update"):
+                        for name, grad in grads.items():
+                            setattr(model, name, getattr(model, name) - lr * grad)
+                continue
             idx = rng.integers(0, len(x_train), batch)
             loss, acc, grads = model.loss_and_grads(x_train[idx], y_train[idx])
             if step % 20 == 0:
@@ -189,6 +248,8 @@ def train_run(logdir: Path, lr: float, steps: int = 3000, batch: int = 32, seed:
             for name, grad in grads.items():  # SGD update, after logging this step's state
                 setattr(model, name, getattr(model, name) - lr * grad)
         w.flush()
+    if timer is not None:
+        timer.write(logdir)
     v_loss, v_acc, _ = model.evaluate(x_val, y_val)
     return {"loss": v_loss, "accuracy": v_acc}
 
@@ -196,7 +257,8 @@ def train_run(logdir: Path, lr: float, steps: int = 3000, batch: int = 32, seed:
 def write_demo(logdir: str | Path, steps: int = 3000) -> dict[str, dict[str, float]]:
     """Write the three runs under ``logdir``; returns final validation metrics per run."""
     root = Path(logdir)
-    return {run: train_run(root / run, lr, steps=steps) for run, lr in RUNS.items()}
+    return {run: train_run(root / run, lr, steps=steps, profile=run == "run_lr_001")
+            for run, lr in RUNS.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
