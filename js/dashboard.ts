@@ -15,6 +15,7 @@ import { type KernelMessage, Requests } from "./protocol";
 import { ScalarsTab } from "./scalars";
 import { mediaTabs } from "./tabs";
 import { histogramTabs } from "./histwire";
+import { profileTab } from "./profile/profiletab";
 import type { Model } from "./protocol";
 import { clearHostBackground, readTheme, type Theme, watchTheme } from "./theme";
 
@@ -31,6 +32,7 @@ const KINDS: [string, string][] = [
   ["audio", "Audio"],
   ["hparams", "HParams"],
   ["pr_curves", "PR Curves"],
+  ["profile", "Profile"],
 ];
 
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -213,6 +215,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   // Histograms and Distributions (js/histwire.ts): both read catalog.histograms.
   const hists = histogramTabs(model, ctx);
   cleanups.push(() => hists.destroy());
+  // Profile (js/profile/): catalog.profile lists {session: [runs]}; data comes on request.
+  const profile = profileTab(model, ctx);
+  cleanups.push(() => profile.destroy());
 
   const kindsWithData = () => {
     const c = catalog();
@@ -237,6 +242,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       if (content.firstChild !== scalars.el) content.replaceChildren(scalars.el);
     } else if (hists.show(active, content)) {
       // shown by js/histwire.ts
+    } else if (profile.show(active, content)) {
+      // shown by js/profile/profiletab.ts
     } else if (media.show(active, content)) {
       // shown by js/tabs.ts
     } else {
@@ -280,7 +287,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     if (!msg || typeof msg !== "object") return;
     try {
       if (msg.kind === "scalars_append") scalars.onAppend(msg, buffers ?? []);
-      else if (!hists.handle(msg, buffers ?? []) && !media.handle(msg, buffers ?? [])) requests.handle(msg, buffers ?? []);
+      else if (!profile.handle(msg, buffers ?? []) && !hists.handle(msg, buffers ?? []) && !media.handle(msg, buffers ?? [])) requests.handle(msg, buffers ?? []);
     } catch (err) {
       // A malformed message must not take the whole dashboard down.
       console.error("nbtb: bad message from the kernel", err);
@@ -295,6 +302,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     theme = readTheme(root);
     scalars.themeChanged();
     hists.themeChanged();
+    profile.themeChanged();
   };
   applyTheme();
   // The element may not be in the document yet during render: read again once it is.

@@ -19,7 +19,7 @@ def __getattr__(name: str):
 
         return getattr(widgets, name)
     if name in ("ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView",
-                "HistogramView", "DistributionView"):  # one tab alone
+                "HistogramView", "DistributionView", "ProfileView"):  # one tab alone
         from .widgets import panels
 
         return getattr(panels, name)

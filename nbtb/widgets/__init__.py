@@ -6,7 +6,7 @@ from .launch import show
 __all__ = ["Dashboard", "FrontEndNotBuiltError", "show"]
 
 from .panels import AudioView, HParamsTable, ImageGrid, PrCurvesView, TextView  # noqa: E402
-from .panels import DistributionView, HistogramView  # noqa: E402
+from .panels import DistributionView, HistogramView, ProfileView  # noqa: E402
 
 __all__ += ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView"]
-__all__ += ["HistogramView", "DistributionView"]
+__all__ += ["HistogramView", "DistributionView", "ProfileView"]

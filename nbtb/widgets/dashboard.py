@@ -22,6 +22,7 @@ import traitlets as t
 from .histograms import histogram_replies, histogram_series
 from .media import MEDIA_REQUESTS, media_catalog, media_messages
 from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
+from .profile import PROFILE_REQUESTS, profile_catalog, profile_messages
 from .reduce import needs_reduction, reduce_indices
 from .. import live
 from .reloader import Reloader
@@ -101,7 +102,8 @@ class Dashboard(anywidget.AnyWidget):
         with self._capture_warnings():
             self._source = _as_source(source)
             runs = list(self._source.runs)
-            catalog = {**build_catalog(self._source.tags), **media_catalog(self._source)}
+            catalog = {**build_catalog(self._source.tags), **media_catalog(self._source),
+                       **profile_catalog(self._source)}
         super().__init__(
             logdir=str(getattr(self._source, "path", source)),
             runs=runs,
@@ -159,7 +161,8 @@ class Dashboard(anywidget.AnyWidget):
     # -- browser requests -------------------------------------------------------------------
     def _on_msg(self, _widget: Any, content: dict, buffers: list) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
-        if kind not in ("scalars_request", "csv_request", "histograms_request", *MEDIA_REQUESTS):
+        if kind not in ("scalars_request", "csv_request", "histograms_request", *MEDIA_REQUESTS,
+                        *PROFILE_REQUESTS):
             return
         self._displayed = True  # e.g. shown inside a VBox, where _repr_mimebundle_ is not called
         self._ensure_reloader()
@@ -170,6 +173,8 @@ class Dashboard(anywidget.AnyWidget):
                 messages = media_messages(self, content)
             elif kind == "histograms_request":
                 messages = self.histograms_messages(content)
+            elif kind in PROFILE_REQUESTS:  # the Profile tab (profile.py): errors come back in the reply
+                messages = profile_messages(self, content)
             else:
                 messages = [self.csv_message(content)]
         except Exception as exc:  # reply anyway so the browser does not wait forever
@@ -235,7 +240,8 @@ class Dashboard(anywidget.AnyWidget):
                 fresh = [x for x in runs if x in set(r.new_runs) and x not in self.selected_runs]
                 self.selected_runs = [*self.selected_runs, *fresh]
             self.runs = runs
-        self.catalog = {**build_catalog(self._source.tags), **media_catalog(self._source)}
+        self.catalog = {**build_catalog(self._source.tags), **media_catalog(self._source),
+                        **profile_catalog(self._source)}
         reset = {(str(run), str(tag)) for run, tag in r.reset}
         per_tag: dict[str, list[Series]] = {}
         for run, tag in sorted(reset):
