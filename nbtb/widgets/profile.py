@@ -57,38 +57,49 @@ def profile_catalog(source: Any) -> dict[str, dict[str, list[str]]]:
 # -- lanes, depths and self times ----------------------------------------------------------------
 def lane_table(events: Any, threads: Any) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Each event's lane index and the lanes, ordered like the trace's sort indices."""
-    pid = events["pid"].to_numpy()
-    tid = events["tid"].to_numpy()
-    keys = list(dict.fromkeys(zip(pid.tolist(), tid.tolist())))
-    info: dict[tuple[Any, Any], tuple[Any, str, str]] = {}
+    import pandas as pd
+
+    # one code per distinct (pid, tid), without a Python loop over the events
+    codes = events.groupby(["pid", "tid"], sort=False, dropna=False).ngroup().to_numpy()
+    firsts = pd.DataFrame({"c": codes}).drop_duplicates("c").index.to_numpy()
+    keys = list(zip(events["pid"].to_numpy()[firsts].tolist(), events["tid"].to_numpy()[firsts].tolist()))
+    code_of_key = dict(zip(keys, codes[firsts].tolist()))
+    info: dict[tuple[Any, Any], tuple[float, str]] = {}  # (pid, tid) -> (sort, thread name)
+    procs: dict[Any, tuple[float, str]] = {}  # pid -> (lowest sort of its threads, process name)
     if threads is not None and len(threads):
         cols = [threads[c].tolist() if c in threads else [None] * len(threads)
                 for c in ("pid", "tid", "process", "thread", "sort")]
         for p, tt, proc, thr, srt in zip(*cols):
-            info[(p, tt)] = (srt, "" if proc is None else str(proc), "" if thr is None else str(thr))
+            srt = _num(srt)
+            info[(p, tt)] = (srt, "" if thr is None else str(thr))
+            old = procs.get(p, (math.inf, ""))
+            procs[p] = (min(old[0], srt), old[1] or ("" if proc is None else str(proc)))
 
     def sort_key(k: tuple[Any, Any]) -> tuple:
-        srt = info.get(k, (None, "", ""))[0]
-        srt = math.inf if srt is None or (isinstance(srt, float) and math.isnan(srt)) else srt
-        return (_num(k[0]), srt, _num(k[1]), str(k[0]), str(k[1]))
+        # processes by their sort index, then threads within them by theirs (Chrome's order)
+        return (procs.get(k[0], (math.inf, ""))[0], _num(k[0]), str(k[0]),
+                info.get(k, (math.inf, ""))[0], _num(k[1]), str(k[1]))
 
     keys.sort(key=sort_key)
     lanes = []
     for p, tt in keys:
-        _, proc, thr = info.get((p, tt), (None, "", ""))
+        proc = procs.get(p, (0, ""))[1]
+        thr = info.get((p, tt), (0, ""))[1]
         lanes.append({"pid": _plain(p), "tid": _plain(tt), "process": proc or str(p),
                       "thread": thr or str(tt)})
-    index = {k: i for i, k in enumerate(keys)}
-    lane = np.fromiter((index[k] for k in zip(pid.tolist(), tid.tolist())), dtype=np.int64,
-                       count=len(pid))
+    rank = np.empty(len(keys), dtype=np.int64)  # group code -> lane position
+    for pos, k in enumerate(keys):
+        rank[code_of_key[k]] = pos
+    lane = rank[codes]
     return lane, lanes
 
 
 def _num(v: Any) -> float:
     try:
-        return float(v)
+        f = float(v)
     except (TypeError, ValueError):
         return math.inf
+    return math.inf if math.isnan(f) else f
 
 
 def _plain(v: Any) -> Any:
@@ -174,11 +185,12 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
     self_us = self_times(dur, parent)
     t0 = float(ts.min()) if n else 0.0
     # drawing order: lane, depth, start (each (lane, depth) row is then one sorted run)
-    draw = np.lexsort((ts, depth, lane))
+    draw = np.argsort(lane * (MAX_DEPTH + 1) + depth, kind="stable")  # keeps the ts order within
     lane, ts, dur, depth, self_us = lane[draw], ts[draw], dur[draw], depth[draw], self_us[draw]
     order = order[draw]
-    names, name_idx = _factorize(ev["name"].to_numpy()[order] if n else np.zeros(0, object))
-    cats, cat_idx = _factorize(ev["cat"].to_numpy()[order] if n else np.zeros(0, object))
+    names, name_idx = _factorize(ev["name"])
+    cats, cat_idx = _factorize(ev["cat"])
+    name_idx, cat_idx = name_idx[order], cat_idx[order]
     if len(cats) > MAX_CATS:  # keep the commonest; the rest become "other"
         counts = np.bincount(cat_idx, minlength=len(cats))
         keep = np.argsort(-counts, kind="stable")[:MAX_CATS - 1]
@@ -217,11 +229,21 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
 _DTYPES = {"f8": "f64", "f4": "f32", "u4": "u32", "u2": "u16", "u1": "u8"}
 
 
-def _factorize(values: np.ndarray) -> tuple[list[str], np.ndarray]:
+def _factorize(column: Any) -> tuple[list[str], np.ndarray]:
+    """Distinct strings of a column and each row's code (a categorical column's own codes)."""
     import pandas as pd
 
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object).fillna(""), sort=False)
-    return [str(u) for u in uniques], np.asarray(codes, dtype=np.int64)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+        uniques = [str(u) for u in column.cat.categories]
+    else:
+        codes, cats = pd.factorize(column.to_numpy(), use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.int64)
+        uniques = [str(u) for u in cats]
+    if (codes < 0).any():  # missing names/cats show as ""
+        codes = np.where(codes < 0, len(uniques), codes)
+        uniques.append("")
+    return uniques, codes
 
 
 def _steps(steps: Any, t0: float) -> list[dict[str, float]]:
