@@ -7,6 +7,7 @@
 from .logdir import DataLossWarning, Logdir, Refresh, load
 from .writer import SummaryWriter
 from .callback import Callback
+from .profiles import Overview, Profile
 
 __version__ = "0.1.0"
 
@@ -33,5 +34,5 @@ def load_ipython_extension(ipython) -> None:
     register(ipython)
 
 
-__all__ = ["load", "Logdir", "Callback", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
+__all__ = ["load", "Logdir", "Callback", "Profile", "Overview", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
            "load_ipython_extension"]
