@@ -40,6 +40,23 @@ export function records(v: unknown): Rec[] {
   return [];
 }
 
+/**
+ * The step-time breakdown of `Overview.to_dict()`: `columns`, `steps` (the index: step numbers,
+ * then "average") and `rows` at the top level; a `breakdown` frame is read too.
+ */
+export function breakdownRows(ov: Record<string, unknown>): Rec[] {
+  const { columns, steps, rows } = ov;
+  if (Array.isArray(columns) && Array.isArray(rows)) {
+    const index = Array.isArray(steps) ? steps : [];
+    return rows.filter(Array.isArray).map((row: unknown[], i) => {
+      const r: Rec = { step: index[i] ?? i };
+      columns.forEach((c, k) => (r[String(c)] = row[k]));
+      return r;
+    });
+  }
+  return records(ov.breakdown);
+}
+
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : Number(v) || 0);
 
 export function renderOverview(ov: Record<string, unknown> | null): HTMLDivElement {
@@ -61,14 +78,14 @@ export function renderOverview(ov: Record<string, unknown> | null): HTMLDivEleme
   const facts = el("div", "nbtb-prof-facts");
   const gpu = ov.gpu_utilization;
   facts.append(el("span", "", `GPU utilization: ${typeof gpu === "number" ? `${(gpu * 100).toFixed(1)} %` : "n/a (no GPU kernels)"}`));
-  if (typeof ov.fraction === "number") facts.append(el("span", "", `share: ${(ov.fraction * 100).toFixed(1)} %`));
+  if (typeof ov.fraction === "number") facts.append(el("span", "", `fraction: ${(ov.fraction * 100).toFixed(1)} %`));
   const check = Array.isArray(ov.steps_to_check) ? ov.steps_to_check : [];
   if (check.length) facts.append(el("span", "", `steps to check: ${check.join(", ")}`));
   head.append(facts);
   root.append(head);
 
   // breakdown: one stacked bar per step (average last)
-  const rows = records(ov.breakdown);
+  const rows = breakdownRows(ov);
   if (rows.length) {
     const box = el("div", "nbtb-prof-breakdown");
     box.dataset.testid = "profile-breakdown";

@@ -56,6 +56,8 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
   let reqId = 0;
   let nextId = 1 + Math.floor(Math.random() * 2 ** 30);
   let asm: ProfileAssembler | null = null;
+  // page-clock milestones of the last load, for bench/profile_view.py (data-timing)
+  let timing: Record<string, number> = {};
   let timeline: Timeline | null = null;
   let memory: MemoryChart | null = null;
   const argWaiters = new Map<number, (args: Record<string, unknown> | null) => void>();
@@ -137,6 +139,7 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
     body.replaceChildren();
     reqId = nextId++;
     asm = new ProfileAssembler();
+    timing = { request: performance.now() };
     model.send({ kind: "profile_request", request_id: reqId, run, session });
   };
 
@@ -222,10 +225,14 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
       const m = msg as ProfileReply;
       if (m.request_id !== reqId || !asm) return false; // another view's request, or superseded
       status.textContent = `Loading… part ${m.part + 1} of ${m.parts}`;
+      timing.first_part ??= performance.now();
       const data = asm.add(m, buffers);
       if (data) {
         asm = null;
+        timing.last_part = performance.now();
         show(data);
+        timing.shown = performance.now();
+        root.dataset.timing = JSON.stringify(timing);
       }
       return true;
     },

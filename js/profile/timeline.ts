@@ -98,7 +98,9 @@ export class Timeline {
 
   setData(d: ProfileData): void {
     this.d = d;
+    const began = performance.now();
     this.rows = buildRows(d);
+    this.el.dataset.buildMs = (performance.now() - began).toFixed(1); // bench/profile_view.py
     this.rowAt.clear();
     for (const r of this.rows) this.rowAt.set(r.lane * 256 + r.depth, r);
     this.laneY = [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { records } from "../../js/profile/overview";
+import { breakdownRows, records } from "../../js/profile/overview";
 import { aggregateRange, formatUs } from "../../js/profile/selection";
 import { ProfileAssembler, type ProfileReply, typed } from "../../js/profile/wire";
 import { makeProfile } from "./profile_fixture";
@@ -141,5 +141,13 @@ describe("formatting and overview frames", () => {
     expect(records([{ a: 1 }])).toEqual([{ a: 1 }]);
     expect(records({ columns: ["a"], index: [3], data: [[1]] })).toEqual([{ index: 3, a: 1 }]);
     expect(records({ a: { x: 1 }, b: { x: 2 } })).toEqual([{ index: "x", a: 1, b: 2 }]);
+  });
+  it("breakdownRows reads Overview.to_dict()'s columns / steps / rows", () => {
+    const ov = { columns: ["Kernel", "Total"], steps: [2, 3, "average"], rows: [[1, 2], [3, 4], [2, 3]] };
+    expect(breakdownRows(ov)).toEqual([
+      { step: 2, Kernel: 1, Total: 2 },
+      { step: 3, Kernel: 3, Total: 4 },
+      { step: "average", Kernel: 2, Total: 3 },
+    ]);
   });
 });
