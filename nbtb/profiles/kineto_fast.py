@@ -35,9 +35,10 @@ import pandas as pd
 
 from .trace import Trace, device_name
 
-# groups: cat, name, the four numbers with their keys between them, args
+# groups: cat, name (JSON escapes allowed: the "unrolled" form keeps the common case one char-class
+# run), the four numbers with their keys between them, args
 _X = re.compile(
-    rb'"ph": "X",\n    "cat": "([^"\\\n]*)",\n    "name": "([^"\n]*)",\n    "pid": '
+    rb'"ph": "X",\n    "cat": "([^"\\\n]*)",\n    "name": "([^"\\\n]*(?:\\.[^"\\\n]*)*)",\n    "pid": '
     rb'(-?\d+,\n    "tid": -?\d+,\n    "ts": -?[0-9.]+,\n    "dur": -?[0-9.]+)\n'
     rb'(?:    ,\n    "args": (\{\n[^\n]*\n    \})\n)?  \}')
 # deleting these bytes from the joined number groups leaves "pid,tid,ts,dur,pid,…" for numpy

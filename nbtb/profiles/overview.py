@@ -239,11 +239,13 @@ def _top_ops(tl: pd.DataFrame, roles: np.ndarray, top: int) -> pd.DataFrame:
     if tl.empty or not (roles >= 0).any():
         return pd.DataFrame({c: [] for c in TOP_COLUMNS}).astype(
             {"calls": np.int64, "self_us": np.float64, "total_us": np.float64})
-    self_us = _self_times(tl)
     keep = roles >= 0
+    # step markers, GPU mirrors of annotations and the profiler's span are not ops: left out of the
+    # nesting too, or a kernel exactly as long as its step's GPU mirror could lose its self time
+    ops = tl[keep]
     frame = pd.DataFrame({"category": np.array(ROLES, dtype=object)[roles[keep]],
-                          "name": tl["name"].to_numpy()[keep], "self_us": self_us[keep],
-                          "total_us": tl["dur"].to_numpy()[keep]})
+                          "name": ops["name"].to_numpy(), "self_us": _self_times(ops),
+                          "total_us": ops["dur"].to_numpy()})
     grouped = frame.groupby(["category", "name"], sort=False).agg(
         calls=("self_us", "size"), self_us=("self_us", "sum"), total_us=("total_us", "sum")).reset_index()
     grouped["rank"] = grouped["category"].map({r: i for i, r in enumerate(ROLES)})

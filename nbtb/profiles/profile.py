@@ -108,7 +108,8 @@ def _correlations(trace: Trace, idx: np.ndarray) -> np.ndarray:
     for k, i in enumerate(idx.tolist()):
         if trace.args is not None:
             args = trace.args[i]
-            value = args.get("correlation") if isinstance(args, dict) else None
+            # Kineto: "correlation"; XPlane: the "correlation_id" stat
+            value = (args.get("correlation", args.get("correlation_id")) if isinstance(args, dict) else None)
             if isinstance(value, (int, float)):
                 out[k] = int(value)
         else:

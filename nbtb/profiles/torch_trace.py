@@ -39,6 +39,8 @@ def decompress(raw: bytes, path: str) -> bytes:
             # multi-member files (concatenated gzip streams)
             d = zlib.decompressobj(31)
             out = d.decompress(raw)
+            if not d.eof:
+                raise EOFError("the gzip stream ends early (truncated, or still being written)")
             if d.unused_data:
                 return gzip.decompress(raw)
             return out

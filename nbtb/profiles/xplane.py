@@ -12,6 +12,7 @@ Cats, so the overview applies the same rules as for torch traces:
 - host planes ("/host:CPU", …): "cpu_op"; CUDA API calls (cu*/cuda*) "cuda_runtime".
 Steps: host events carrying a `step_num` stat (Keras' "Profiled batch", tf.profiler.experimental
 .Trace(step_num=…)); else the device "Steps" line, numbered by its event names when they are numbers.
+Names are the metadata's full `name`; a different `display_name` goes into args["display_name"].
 Args: the event's stats as {stat name: value} (ref_value → the referenced name; bytes → hex).
 """
 
@@ -65,7 +66,10 @@ def parse_xspace(raw: bytes, path: str) -> Trace:
         process_names[pid] = plane.name
         process_sort[pid] = p_index
         device = plane.name.startswith("/device:")
-        event_names = {k: (m.display_name or m.name) for k, m in plane.event_metadata.items()}
+        # the full name (TF: "scope/op:Type"); a shorter display_name goes to the args
+        event_names = {k: m.name for k, m in plane.event_metadata.items()}
+        display = {k: m.display_name for k, m in plane.event_metadata.items()
+                   if m.display_name and m.display_name != m.name}
         stat_names = {k: m.name for k, m in plane.stat_metadata.items()}
         step_stat = next((k for k, n in stat_names.items() if n == "step_num"), None)
         for l_index, line in enumerate(plane.lines):
@@ -85,6 +89,8 @@ def parse_xspace(raw: bytes, path: str) -> Trace:
                 else:
                     cat = "cuda_runtime" if _is_cuda_api(name) else "cpu_op"
                 stats = _stats(ev.stats, stat_names) if ev.stats else None
+                if ev.metadata_id in display:
+                    stats = {**(stats or {}), "display_name": display[ev.metadata_id]}
                 if step_stat is not None and not device and stats and "step_num" in stats:
                     try:
                         trace_steps.append((int(stats["step_num"]), begin, begin + ev.duration_ps))
