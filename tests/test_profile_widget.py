@@ -11,8 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nbtb.widgets.profile import (MAX_MESSAGE_BYTES, encode_profile, nesting_depth, parents,
-                                  profile_catalog, profile_replies, self_times)
+from nbtb.widgets.profile import (MAX_MESSAGE_BYTES, encode_profile, nesting_depth,
+                                  overview_message, parents, profile_catalog, profile_replies,
+                                  self_times)
 
 TORCH = Path(__file__).parent / "data" / "torch_profiler"
 DTYPES = {"f64": "<f8", "f32": "<f4", "u32": "<u4", "u16": "<u2", "u8": "u1"}
@@ -100,6 +101,7 @@ class FakeProfile:
 
 def decode(messages):
     """What js/profile/wire.ts does: every column, filled from its slices."""
+    messages = [m for m in messages if m[0]["kind"] == "profile_reply"]
     head = messages[0][0]
     cols = {k: np.zeros(c["n"], DTYPES[c["dtype"]]) for k, c in head["columns"].items()}
     for msg, bufs in messages:
@@ -123,7 +125,8 @@ def test_reply_is_split_under_the_limit_and_reassembles():
     head, cols = decode(messages)
     for name, arr in enc.columns.items():
         assert np.array_equal(cols[name], arr), name
-    assert head["overview"]["error"].startswith("RuntimeError")  # reported, timeline still sent
+    [(ov, _)] = [overview_message(3, enc)]
+    assert ov["overview"]["error"].startswith("RuntimeError")  # reported, timeline still sent
     # lanes follow the threads' sort index: proc1 (sort 0) before proc0 (sort 1)
     assert [ln["process"] for ln in head["lanes"]][:3] == ["proc1"] * 3
     # drawing order: lane, depth, start
@@ -196,7 +199,10 @@ def test_reply_carries_every_event_of_the_real_trace(dash, torch_logdir):
     step_names = {n for n in head["names"] if n.startswith("ProfilerStep#")}
     assert {f"ProfilerStep#{s['step']}" for s in head["steps"]} == step_names
     assert head["lanes"] and all(ln["depth"] >= 1 for ln in head["lanes"])
-    assert isinstance(head["overview"], dict) and "error" not in head["overview"]
+    # the overview follows the columns, in its own message
+    last = messages[-1][0]
+    assert last["kind"] == "profile_overview" and last["request_id"] == 11
+    assert last["overview"] == prof.overview().to_dict()
 
 
 def test_args_on_demand(dash, torch_logdir):

@@ -59,6 +59,7 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
   // page-clock milestones of the last load, for bench/profile_view.py (data-timing)
   let timing: Record<string, number> = {};
   let timeline: Timeline | null = null;
+  let overviewBox: HTMLElement | null = null;
   let memory: MemoryChart | null = null;
   const argWaiters = new Map<number, (args: Record<string, unknown> | null) => void>();
   const selection = new SelectionTable();
@@ -117,6 +118,7 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
     memory?.destroy();
     timeline = null;
     memory = null;
+    overviewBox = null;
     selection.clear();
   };
 
@@ -155,10 +157,10 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
       return;
     }
     status.textContent = `${d.n.toLocaleString()} events · ${d.lanes.length} lanes · ${d.steps.length} steps`;
-    const overview = renderOverview(d.overview);
     const details = el("details", "nbtb-prof-details");
     details.open = true;
-    details.append(el("summary", "", "Overview"), overview);
+    overviewBox = details;
+    details.append(el("summary", "", "Overview"), d.overview ? renderOverview(d.overview) : el("div", "nbtb-card-note", "Computing the overview…"));
     const tl = new Timeline(d, base.theme, {
       onView: (t0, t1) => memory?.setView(t0, t1),
       onSelect: (a, b) => {
@@ -219,6 +221,14 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
         if (!w) return false;
         argWaiters.delete(m.request_id);
         w(m.args ?? null);
+        return true;
+      }
+      if (msg.kind === "profile_overview") {
+        // sent after the columns: the timeline does not wait for it
+        const m = msg as { request_id: number; overview?: Record<string, unknown> | null };
+        if (m.request_id !== reqId) return false;
+        const box = overviewBox;
+        if (box) box.replaceChildren(box.firstChild as Node, renderOverview(m.overview ?? null));
         return true;
       }
       if (msg.kind !== "profile_reply") return false;

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,8 @@ class Encoded:
     header: dict[str, Any]
     columns: dict[str, np.ndarray]
     order: np.ndarray  # drawing position -> row of the loader's ``events`` frame
-    events: Any  # the loader's events frame (for args on demand)
+    events: Any  # the loader's events (or timeline) frame
+    profile: Any = None  # for args on demand
 
 
 def profile_catalog(source: Any) -> dict[str, dict[str, list[str]]]:
@@ -172,7 +174,11 @@ def self_times(dur: np.ndarray, parent: np.ndarray) -> np.ndarray:
 # -- encoding --------------------------------------------------------------------------------------
 def encode_profile(profile: Any, run: str, session: str) -> Encoded:
     """The header and columns of one profile (``nbtb.Profile``) in drawing order."""
-    ev = profile.events
+    # ``timeline`` is ``events`` without args (parsing a million events' args costs seconds; the
+    # tooltip asks for one event's args at a time instead)
+    ev = getattr(profile, "timeline", None)
+    if ev is None:
+        ev = profile.events
     n = len(ev)
     ts = ev["ts"].to_numpy(np.float64) if n else np.zeros(0)
     dur = np.nan_to_num(ev["dur"].to_numpy(np.float64), nan=0.0) if n else np.zeros(0)
@@ -202,10 +208,6 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
         lane_info["depth"] = int(depth[lane == i].max(initial=0)) + 1 if n else 1
     steps = _steps(getattr(profile, "steps", None), t0)
     mem_cols, memory = _memory(getattr(profile, "memory", None), t0)
-    try:
-        overview = _json_safe(profile.overview().to_dict())
-    except Exception as exc:  # no overview is better than no timeline
-        overview = {"error": f"{type(exc).__name__}: {exc}"}
     lane_dtype = "u16" if len(lanes) <= 0xFFFF else "u32"
     columns = {
         "start": (ts - t0).astype("<f8"),
@@ -221,9 +223,9 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
         "run": run, "session": session, "n": int(n), "t0": t0,
         "span": float((ts + dur).max() - t0) if n else 0.0,
         "lanes": lanes, "names": names, "cats": cats, "steps": steps, "memory": memory,
-        "overview": overview, "error": None,
+        "overview": None, "error": None,  # the overview follows the columns (overview_message)
     }
-    return Encoded(header, columns, order, ev)
+    return Encoded(header, columns, order, ev, profile)
 
 
 _DTYPES = {"f8": "f64", "f4": "f32", "u4": "u32", "u2": "u16", "u1": "u8"}
@@ -328,7 +330,10 @@ def event_args(enc: Encoded, index: int) -> dict[str, Any]:
     """The args of the event drawn at position ``index`` (JSON-safe), plus its exact times."""
     row = int(enc.order[index])
     ev = enc.events.iloc[row]
-    args = ev.get("args") if hasattr(ev, "get") else None
+    if hasattr(enc.profile, "event_args"):
+        args = enc.profile.event_args(row)
+    else:
+        args = ev.get("args") if hasattr(ev, "get") else None
     return {"name": str(ev["name"]), "cat": str(ev["cat"]), "ts": float(ev["ts"]),
             "dur": float(ev["dur"]), "step": int(ev["step"]) if "step" in ev else -1,
             "args": _json_safe(args) if isinstance(args, dict) else None}
@@ -356,26 +361,47 @@ class ProfileCache:
         self._items.clear()
 
 
-def profile_messages(widget: Any, request: dict) -> list[Message]:
-    """Answer a ``profile_request`` or ``profile_args_request`` (never raises: errors go back)."""
+def overview_message(request_id: int, enc: Encoded) -> Message:
+    """``profile_overview``: ``Overview.to_dict()`` of the profile, computed once per encoding.
+
+    It is sent after the columns: on a million events it costs about as much as encoding them,
+    and the timeline should not wait for it."""
+    if enc.header["overview"] is None:
+        try:
+            enc.header["overview"] = _json_safe(enc.profile.overview().to_dict())
+        except Exception as exc:  # no overview is better than no timeline
+            enc.header["overview"] = {"error": f"{type(exc).__name__}: {exc}"}
+    return ({"kind": "profile_overview", "request_id": int(request_id), "overview": enc.header["overview"]}, [])
+
+
+def profile_messages(widget: Any, request: dict) -> Iterator[Message]:
+    """Answer a ``profile_request`` (the reply parts, then the overview) or a
+    ``profile_args_request``. A generator, so each part goes out before the next is built;
+    it never raises: errors go back in the reply."""
     rid = int(request.get("request_id", 0))
     run, session = str(request.get("run", "")), str(request.get("session", ""))
     cache = widget.__dict__.setdefault("_profile_cache", ProfileCache())
+    args = request.get("kind") == "profile_args_request"
     try:
         with widget._lock:
             enc = cache.get(widget._source, run, session)
-        if request.get("kind") == "profile_args_request":
-            index = int(request.get("index", -1))
-            if not 0 <= index < len(enc.order):
-                raise IndexError(f"no event {index} in profile {run!r} {session!r}")
-            return [({"kind": "profile_args_reply", "request_id": rid, "index": index,
-                      **event_args(enc, index)}, [])]
-        return profile_replies(rid, enc)
+            if args:
+                index = int(request.get("index", -1))
+                if not 0 <= index < len(enc.order):
+                    raise IndexError(f"no event {index} in profile {run!r} {session!r}")
+                reply = ({"kind": "profile_args_reply", "request_id": rid, "index": index,
+                          **event_args(enc, index)}, [])
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-        if request.get("kind") == "profile_args_request":
-            return [({"kind": "profile_args_reply", "request_id": rid, "error": error}, [])]
-        return [error_reply(rid, run, session, error)]
+        yield (({"kind": "profile_args_reply", "request_id": rid, "error": error}, []) if args
+               else error_reply(rid, run, session, error))
+        return
+    if args:
+        yield reply
+        return
+    yield from profile_replies(rid, enc)
+    with widget._lock:
+        yield overview_message(rid, enc)
 
 
-__all__ = ["profile_catalog", "profile_messages", "encode_profile"]
+__all__ = ["profile_catalog", "profile_messages", "encode_profile", "overview_message"]
