@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import re
 from operator import itemgetter
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -48,52 +49,105 @@ _KEY_BYTES = b' "tidsur:\n'
 
 def parse_kineto_layout(data: bytes) -> Trace | None:
     """Columns of a Kineto-layout trace, or None when the text is not exactly that layout."""
-    from .torch_trace import IdMap, finish  # shared with the json path
+    return parse_kineto_chunks([data])
 
-    if b'"traceEvents": [' not in data[:65536] or b'\n  {\n    "ph": "' not in data[:1 << 20]:
-        return None
-    found = _X.findall(data)
-    strings = _objects_at(data, b'"pid": "')  # Kineto's spans: pid "Spans", "Traces", ""
-    if any(not isinstance(e, dict) for e in strings):
-        return None
-    odd = [e for e in strings if e.get("ph") == "X"]
-    if not found or len(found) + len(odd) != data.count(b'"ph": "X"'):
-        return None
-    # four map(itemgetter) passes are ~8x faster than zip(*found) on 650k tuples
-    cat_b, name_b, num_b, args_b = (list(map(itemgetter(k), found)) for k in range(4))
-    del found
-    numbers = np.fromstring(b",".join(num_b).translate(None, _KEY_BYTES), dtype=np.float64, sep=",")
-    if numbers.size != 4 * len(num_b):
-        return None
-    numbers = numbers.reshape(-1, 4)
-    pid = numbers[:, 0].astype(np.int64)  # exact: Kineto's pids/tids are 32-bit
-    tid = numbers[:, 1].astype(np.int64)
-    ts = np.ascontiguousarray(numbers[:, 2])
-    dur = np.ascontiguousarray(numbers[:, 3])
-    names = _decode(name_b)
-    cats = _decode(cat_b)
-    if names is None or cats is None:
-        return None
-    args_raw = args_b
-    ids = IdMap()
-    if odd:
-        names += [str(e.get("name", "")) for e in odd]
-        cats += [str(e.get("cat", "")) for e in odd]
-        pid = np.concatenate([pid, np.array([ids.code(e.get("pid", 0)) for e in odd], np.int64)])
-        tid = np.concatenate([tid, np.array([ids.code(e.get("tid", 0)) for e in odd], np.int64)])
-        ts = np.concatenate([ts, np.array([float(e["ts"]) for e in odd])])
-        dur = np.concatenate([dur, np.array([float(e.get("dur", 0.0)) for e in odd])])
-        args_raw += [json.dumps(e["args"]).encode() if e.get("args") is not None else b"" for e in odd]
-    trace = Trace(name=names, cat=cats, pid=pid, tid=tid, ts=ts, dur=dur, args=None, args_raw=args_raw)
-    other = _objects_at(data, b'"ph": "M"')
-    if any(not isinstance(e, dict) for e in other):
-        return None
-    memory = _memory(data)
-    if memory is None:
-        return None
-    finish(trace, ids, other)
-    trace.memory = memory
-    return trace
+
+def parse_kineto_chunks(chunks: Iterable[bytes]) -> Trace | None:
+    """The same, from the text in consecutive pieces (e.g. as a gzip stream is inflated).
+
+    Each piece is cut at the last event start in it, so every event is scanned whole; the scan of
+    one piece overlaps the inflating of the next (zlib releases the GIL).
+    """
+    scan = _Scan()
+    rest = b""
+    first = True
+    for chunk in chunks:
+        buf = rest + chunk if rest else chunk
+        if first:
+            first = False
+            if b'"traceEvents": [' not in buf[:65536] or b'\n  {\n    "ph": "' not in buf[:1 << 20]:
+                scan.ok = False
+        cut = buf.rfind(b"\n  {\n")
+        if cut <= 0:
+            rest = buf
+            continue
+        if scan.ok:
+            scan.add(buf[:cut])
+        rest = buf[cut:]
+    if scan.ok and rest:
+        scan.add(rest)
+    return scan.finish() if scan.ok else None
+
+
+class _Scan:
+    """What the pieces held: "X" rows, and the raw text of the events the strict pattern skips."""
+
+    def __init__(self) -> None:
+        self.ok = True
+        self.found: list = []
+        self.marked_x = 0  # every '"ph": "X"' in the text: the rows found must account for all
+        self.strings: list = []  # events with a string pid (Kineto's spans)
+        self.meta: list = []  # "M" events
+        self.mem: list = []  # "[memory]" instants, from their marker on
+
+    def add(self, piece: bytes) -> None:
+        self.found += _X.findall(piece)
+        self.marked_x += piece.count(b'"ph": "X"')
+        for marker, into in ((b'"pid": "', self.strings), (b'"ph": "M"', self.meta)):
+            got = _pieces_at(piece, marker)
+            if got is None:
+                self.ok = False
+                return
+            into += got
+        got = _memory_pieces(piece)
+        if got is None:
+            self.ok = False
+            return
+        self.mem += got
+
+    def finish(self) -> Trace | None:
+        from .torch_trace import IdMap, finish  # shared with the json path
+
+        strings = _parse(self.strings)
+        other = _parse(self.meta)
+        if strings is None or other is None:
+            return None
+        odd = [e for e in strings if e.get("ph") == "X"]
+        found = self.found
+        if not found or len(found) + len(odd) != self.marked_x:
+            return None
+        # four map(itemgetter) passes are ~8x faster than zip(*found) on 650k tuples
+        cat_b, name_b, num_b, args_b = (list(map(itemgetter(k), found)) for k in range(4))
+        self.found = found = []
+        numbers = np.fromstring(b",".join(num_b).translate(None, _KEY_BYTES), dtype=np.float64, sep=",")
+        if numbers.size != 4 * len(num_b):
+            return None
+        numbers = numbers.reshape(-1, 4)
+        pid = numbers[:, 0].astype(np.int64)  # exact: Kineto's pids/tids are 32-bit
+        tid = numbers[:, 1].astype(np.int64)
+        ts = np.ascontiguousarray(numbers[:, 2])
+        dur = np.ascontiguousarray(numbers[:, 3])
+        names = _decode(name_b)
+        cats = _decode(cat_b)
+        if names is None or cats is None:
+            return None
+        args_raw = args_b
+        ids = IdMap()
+        if odd:
+            names += [str(e.get("name", "")) for e in odd]
+            cats += [str(e.get("cat", "")) for e in odd]
+            pid = np.concatenate([pid, np.array([ids.code(e.get("pid", 0)) for e in odd], np.int64)])
+            tid = np.concatenate([tid, np.array([ids.code(e.get("tid", 0)) for e in odd], np.int64)])
+            ts = np.concatenate([ts, np.array([float(e["ts"]) for e in odd])])
+            dur = np.concatenate([dur, np.array([float(e.get("dur", 0.0)) for e in odd])])
+            args_raw += [json.dumps(e["args"]).encode() if e.get("args") is not None else b"" for e in odd]
+        trace = Trace(name=names, cat=cats, pid=pid, tid=tid, ts=ts, dur=dur, args=None, args_raw=args_raw)
+        memory = _memory(self.mem)
+        if memory is None:
+            return None
+        finish(trace, ids, other)
+        trace.memory = memory
+        return trace
 
 
 _MEM_MARK = b'"name": "[memory]",'
@@ -103,12 +157,9 @@ _MEM = re.compile(
     rb'"Device Id": (-?\d+), "Device Type": (-?\d+)[,\n]')
 
 
-def _memory(data: bytes) -> pd.DataFrame | None:
-    """"[memory]" instants (torch's profile_memory writes one per allocation and free: many).
-
-    Each is cut from its marker to its closing line, the pieces joined and matched by one regex
-    over that much shorter text. None (→ the json path) when one does not fit.
-    """
+def _memory_pieces(data: bytes) -> list | None:
+    """"[memory]" instants (torch's profile_memory writes one per allocation and free: many), each
+    cut from its marker to its closing line."""
     pieces = []
     pos = data.find(_MEM_MARK)
     while pos >= 0:
@@ -117,6 +168,12 @@ def _memory(data: bytes) -> pd.DataFrame | None:
             return None
         pieces.append(data[pos:end])
         pos = data.find(_MEM_MARK, end)
+    return pieces
+
+
+def _memory(pieces: list) -> pd.DataFrame | None:
+    """The pieces joined and matched by one regex over that much shorter text; None (→ the json
+    path) when one does not fit."""
     if not pieces:
         from .trace import empty_memory
 
@@ -146,8 +203,8 @@ def _decode(values) -> list | None:
     return [cache[v] for v in values]
 
 
-def _objects_at(data: bytes, marker: bytes) -> list:
-    """Every event object whose text contains `marker`, parsed with json (one call for all of them).
+def _pieces_at(data: bytes, marker: bytes) -> list | None:
+    """The text of every event object containing `marker`.
 
     In Kineto's layout an event opens with "\\n  {" and closes with "\\n  }" (nested objects are
     indented further), so the enclosing object of a marker is found by two searches.
@@ -158,12 +215,18 @@ def _objects_at(data: bytes, marker: bytes) -> list:
         start = data.rfind(b"\n  {", 0, pos)
         end = data.find(b"\n  }", pos)
         if start < 0 or end < 0:
-            return [None]
+            return None
         pieces.append(data[start + 3:end + 4])
         pos = data.find(marker, end)
+    return pieces
+
+
+def _parse(pieces: list) -> list | None:
+    """json for all of them in one call; None unless every one is an object."""
     if not pieces:
         return []
     try:
-        return json.loads(b"[" + b",".join(pieces) + b"]")
+        out = json.loads(b"[" + b",".join(pieces) + b"]")
     except ValueError:
-        return [None]
+        return None
+    return out if all(isinstance(e, dict) for e in out) else None

@@ -105,18 +105,25 @@ class Profile:
 def _correlations(trace: Trace, idx: np.ndarray) -> np.ndarray:
     """The "correlation" arg of events `idx` (-1 where absent), read without parsing whole args."""
     out = np.full(len(idx), -1, dtype=np.int64)
-    for k, i in enumerate(idx.tolist()):
-        if trace.args is not None:
+    if not len(idx):
+        return out
+    if trace.args is not None:
+        for k, i in enumerate(idx.tolist()):
             args = trace.args[i]
             # Kineto: "correlation"; XPlane: the "correlation_id" stat
-            value = (args.get("correlation", args.get("correlation_id")) if isinstance(args, dict) else None)
+            value = args.get("correlation", args.get("correlation_id")) if isinstance(args, dict) else None
             if isinstance(value, (int, float)):
                 out[k] = int(value)
-        else:
-            m = _CORRELATION.search(trace.args_raw[i] or b"")
-            if m:
-                out[k] = int(m.group(1))
-    return out
+        return out
+    # raw args: a regex search each (one pass over their joined text with a separator alternative
+    # was 3x slower: the alternation defeats the regex's literal-prefix scan)
+    search = _CORRELATION.search
+    raw = trace.args_raw
+    values = []
+    for i in idx.tolist():
+        m = search(raw[i]) if raw[i] else None
+        values.append(int(m.group(1)) if m else -1)
+    return np.array(values, dtype=np.int64)
 
 
 def _steps(trace: Trace) -> pd.DataFrame:

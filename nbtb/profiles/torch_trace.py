@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import queue
 import re
+import threading
 import zlib
 
 import numpy as np
@@ -51,13 +53,79 @@ def decompress(raw: bytes, path: str) -> bytes:
 
 def parse_trace_json(raw: bytes, path: str) -> Trace:
     """Parse a Chrome-trace JSON document (bytes, maybe gzipped). ValueError naming `path` on bad input."""
-    data = decompress(raw, path)
-    from .kineto_fast import parse_kineto_layout
+    from .kineto_fast import parse_kineto_chunks
 
-    fast = parse_kineto_layout(data)
+    if raw[:2] != b"\x1f\x8b":
+        fast = parse_kineto_chunks([raw])
+        return fast if fast is not None else parse_json(raw, path)
+    chunks: list[bytes] = []
+    inflating = _inflate_in_thread(raw)
+
+    def kept():
+        for chunk in inflating:
+            chunks.append(chunk)
+            yield chunk
+
+    try:
+        fast = parse_kineto_chunks(kept())
+        for _ in kept():  # the scan may stop early (not Kineto's layout): inflate the rest anyway
+            pass
+    except _GzipTrouble as exc:
+        if exc.multi_member:
+            return parse_json(decompress(raw, path), path)
+        raise ValueError(f"{path}: not a readable gzip file ({exc})") from None
     if fast is not None:
         return fast
-    return parse_json(data, path)
+    return parse_json(b"".join(chunks), path)
+
+
+class _GzipTrouble(Exception):
+    def __init__(self, message: str, multi_member: bool = False) -> None:
+        super().__init__(message)
+        self.multi_member = multi_member
+
+
+_PIECE = 1 << 20  # compressed bytes per inflate call: ~16 MB of Kineto text
+
+
+def _inflate_in_thread(raw: bytes):
+    """Yield the inflated text in pieces, inflating the next piece on a second thread while the
+    caller scans the current one (zlib releases the GIL; the scan is the other half of the work)."""
+    out: queue.Queue = queue.Queue(maxsize=4)
+
+    def work():
+        try:
+            d = zlib.decompressobj(31)
+            for i in range(0, len(raw), _PIECE):
+                piece = d.decompress(raw[i:i + _PIECE])
+                if piece:
+                    out.put(piece)
+                if d.eof:
+                    break
+            tail = d.flush()
+            if tail:
+                out.put(tail)
+            if not d.eof:
+                out.put(_GzipTrouble("the gzip stream ends early (truncated, or still being written)"))
+            elif d.unused_data:
+                out.put(_GzipTrouble("several gzip members", multi_member=True))
+        except zlib.error as exc:
+            out.put(_GzipTrouble(str(exc)))
+        out.put(None)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    while True:
+        item = out.get()
+        if item is None:
+            break
+        if isinstance(item, _GzipTrouble):
+            # drain so the worker can finish, then report
+            while out.get() is not None:
+                pass
+            raise item
+        yield item
+    thread.join()
 
 
 def parse_json(data: bytes, path: str) -> Trace:
