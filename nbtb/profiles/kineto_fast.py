@@ -72,10 +72,10 @@ def parse_kineto_chunks(chunks: Iterable[bytes]) -> Trace | None:
             rest = buf
             continue
         if scan.ok:
-            scan.add(buf[:cut])
+            scan.add(buf, cut)  # scanned in place up to `cut`: no copy of the piece
         rest = buf[cut:]
     if scan.ok and rest:
-        scan.add(rest)
+        scan.add(rest, len(rest))
     return scan.finish() if scan.ok else None
 
 
@@ -90,16 +90,17 @@ class _Scan:
         self.meta: list = []  # "M" events
         self.mem: list = []  # "[memory]" instants, from their marker on
 
-    def add(self, piece: bytes) -> None:
-        self.found += _X.findall(piece)
-        self.marked_x += piece.count(b'"ph": "X"')
+    def add(self, piece: bytes, stop: int) -> None:
+        """Scan piece[:stop] (events never straddle `stop`)."""
+        self.found += _X.findall(piece, 0, stop)
+        self.marked_x += piece.count(b'"ph": "X"', 0, stop)
         for marker, into in ((b'"pid": "', self.strings), (b'"ph": "M"', self.meta)):
-            got = _pieces_at(piece, marker)
+            got = _pieces_at(piece, marker, stop)
             if got is None:
                 self.ok = False
                 return
             into += got
-        got = _memory_pieces(piece)
+        got = _memory_pieces(piece, stop)
         if got is None:
             self.ok = False
             return
@@ -157,17 +158,17 @@ _MEM = re.compile(
     rb'"Device Id": (-?\d+), "Device Type": (-?\d+)[,\n]')
 
 
-def _memory_pieces(data: bytes) -> list | None:
+def _memory_pieces(data: bytes, stop: int) -> list | None:
     """"[memory]" instants (torch's profile_memory writes one per allocation and free: many), each
     cut from its marker to its closing line."""
     pieces = []
-    pos = data.find(_MEM_MARK)
+    pos = data.find(_MEM_MARK, 0, stop)
     while pos >= 0:
-        end = data.find(b"\n  }", pos)
+        end = data.find(b"\n  }", pos, stop)
         if end < 0:
             return None
         pieces.append(data[pos:end])
-        pos = data.find(_MEM_MARK, end)
+        pos = data.find(_MEM_MARK, end, stop)
     return pieces
 
 
@@ -203,21 +204,21 @@ def _decode(values) -> list | None:
     return [cache[v] for v in values]
 
 
-def _pieces_at(data: bytes, marker: bytes) -> list | None:
+def _pieces_at(data: bytes, marker: bytes, stop: int) -> list | None:
     """The text of every event object containing `marker`.
 
     In Kineto's layout an event opens with "\\n  {" and closes with "\\n  }" (nested objects are
     indented further), so the enclosing object of a marker is found by two searches.
     """
     pieces = []
-    pos = data.find(marker)
+    pos = data.find(marker, 0, stop)
     while pos >= 0:
         start = data.rfind(b"\n  {", 0, pos)
-        end = data.find(b"\n  }", pos)
+        end = data.find(b"\n  }", pos, stop)
         if start < 0 or end < 0:
             return None
         pieces.append(data[start + 3:end + 4])
-        pos = data.find(marker, end)
+        pos = data.find(marker, end, stop)
     return pieces
 
 
