@@ -32,6 +32,7 @@ export interface Row {
 
 const FIRST_GAP = 1e-3; // µs (1 ns): finer than any trace's clock
 const GAP_FACTOR = 4;
+const LADDER = 24; // gaps from 1 ns to 4^23 ns (~20 h)
 
 /** Rows of every lane × depth. The profile's columns are already sorted by (lane, depth, start). */
 export function buildRows(d: ProfileData): Row[] {
@@ -49,30 +50,59 @@ export function buildRows(d: ProfileData): Row[] {
 function buildRow(d: ProfileData, lo: number, hi: number): Row {
   const n = hi - lo;
   const maxEnd = new Float64Array(n);
+  // One pass: the running end, and how many gaps between events fall at or above each gap of
+  // the ladder FIRST_GAP * GAP_FACTOR^k (a level at gap g has 1 + #(gaps >= g) blocks).
+  const ladder = new Float64Array(LADDER);
   let m = -Infinity;
+  const logF = Math.log(GAP_FACTOR);
   for (let i = 0; i < n; i++) {
-    const e = d.start[lo + i] + d.dur[lo + i];
+    const s = d.start[lo + i];
+    if (i > 0) {
+      const gap = s - m;
+      if (gap >= FIRST_GAP) ladder[Math.min(LADDER - 1, Math.floor(Math.log(gap / FIRST_GAP) / logF))]++;
+    }
+    const e = s + d.dur[lo + i];
     if (e > m) m = e;
     maxEnd[i] = m;
   }
+  for (let k = LADDER - 2; k >= 0; k--) ladder[k] += ladder[k + 1]; // now: gaps >= gap_k
   const levels: Level[] = [];
-  let prev: Level = {
-    gap: 0,
-    start: d.start.subarray(lo, hi),
-    end: maxEnd, // within a level, a block ends where everything before it has ended
-    count: new Uint32Array(n).fill(1),
-    rep: Uint32Array.from({ length: n }, (_, i) => lo + i),
-  };
-  const span = n ? maxEnd[n - 1] - d.start[lo] : 0;
-  for (let gap = FIRST_GAP; prev.start.length > 1 && gap <= span * GAP_FACTOR; gap *= GAP_FACTOR) {
-    const next = mergeLevel(prev, gap, d.dur);
+  let prevCount = n;
+  let prev: Level | null = null;
+  let gap = FIRST_GAP;
+  for (let k = 0; k < LADDER && prevCount > 1; k++, gap *= GAP_FACTOR) {
+    const blocks = 1 + ladder[k];
     // keep a level only when it halves the blocks: frames stay bounded, memory stays ~2n
-    if (next.start.length * 2 <= prev.start.length) {
-      levels.push(next);
-      prev = next;
-    }
+    if (blocks * 2 > prevCount) continue;
+    const next: Level = prev ? mergeLevel(prev, gap, d.dur) : mergeEvents(d, lo, hi, maxEnd, gap);
+    levels.push(next);
+    prev = next;
+    prevCount = next.start.length;
   }
   return { lane: d.lane[lo], depth: d.depth[lo], lo, hi, maxEnd, levels };
+}
+
+/** The first level, straight from the events [lo, hi) (`maxEnd`: their running end). */
+function mergeEvents(d: ProfileData, lo: number, hi: number, maxEnd: Float64Array, gap: number): Level {
+  const n = hi - lo;
+  let m = 1;
+  for (let i = 1; i < n; i++) if (d.start[lo + i] - maxEnd[i - 1] >= gap) m++;
+  const start = new Float64Array(m);
+  const end = new Float64Array(m);
+  const count = new Uint32Array(m);
+  const rep = new Uint32Array(m);
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    const j = lo + i;
+    if (k < 0 || d.start[j] - maxEnd[i - 1] >= gap) {
+      k++;
+      start[k] = d.start[j];
+      rep[k] = j;
+    } else if (d.dur[j] > d.dur[rep[k]]) rep[k] = j;
+    end[k] = maxEnd[i];
+    count[k]++;
+  }
+  return { gap, start, end, count, rep };
 }
 
 /** Merges consecutive blocks of `prev` separated by less than `gap`. */
