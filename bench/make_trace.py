@@ -158,7 +158,7 @@ def training_loop(n_events: int, seed: int = 0) -> list[str]:
                                        {"External id": ext + 1, "cbid": 211, "correlation": corr}))
             step_events.append(flow("s", corr, PID, PID, launch))
             k_start = max(launch + 6_000, gpu_free)
-            k_dur = rng.randrange(5_000, 90_000)
+            k_dur = rng.randrange(3_000, 40_000)  # the GPU mostly keeps up with the host
             step_events.append(x_event("kernel", _KERNELS[k % len(_KERNELS)], DEVICE, STREAM, k_start, k_dur,
                                        {"External id": ext + 1, "queued": 0, "device": DEVICE, "context": 1,
                                         "stream": STREAM, "correlation": corr, "registers per thread": 32,

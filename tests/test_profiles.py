@@ -437,3 +437,27 @@ def test_a_real_torch_profiler_trace(torch_logdir, run):
     top = ov.top_ops
     assert {"DataLoader", "CPU Exec"} == set(top["category"])
     assert (top["self_us"] <= top["total_us"] + 1e-9).all()
+
+
+def test_profiles_behind_fsspec_equal_the_local_ones():
+    import uuid
+
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    root = "/nbtb-prof-" + uuid.uuid4().hex[:12]
+    try:
+        for directory, _, files in os.walk(PROFILES):
+            for name in files:
+                path = os.path.join(directory, name)
+                rel = os.path.relpath(path, PROFILES).replace(os.sep, "/")
+                fs.pipe_file(f"{root}/{rel}", open(path, "rb").read())
+        remote = nbtb.load("memory://" + root)
+        local = nbtb.load(PROFILES)
+        cols = ["run", "session", "host", "format"]
+        pd.testing.assert_frame_equal(remote.profiles[cols], local.profiles[cols])
+        for run in local.profiles["run"]:
+            pd.testing.assert_frame_equal(remote.profile(run).events, local.profile(run).events)
+    finally:
+        if fs.exists(root):
+            fs.rm(root, recursive=True)
