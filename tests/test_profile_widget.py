@@ -136,6 +136,16 @@ def test_reply_is_split_under_the_limit_and_reassembles():
     assert MAX_MESSAGE_BYTES == 4 * 1024 * 1024
 
 
+def test_memory_of_several_devices_is_summed_level_by_level():
+    prof = FakeProfile(10)
+    prof.memory = pd.DataFrame({"ts": [1e6, 1e6 + 1, 1e6 + 2, 1e6 + 3],
+                                "allocated": [100.0, 5.0, 300.0, 7.0], "reserved": [0.0] * 4,
+                                "device": ["cuda:0", "cpu", "cuda:0", "cpu"]})
+    enc = encode_profile(prof, "r", "s")
+    assert enc.columns["mem_allocated"].tolist() == [100.0, 105.0, 305.0, 307.0]
+    assert enc.header["memory"]["devices"] == ["cpu", "cuda:0"]
+
+
 # -- the real torch.profiler trace, through the loader -------------------------------------------
 @pytest.fixture(scope="module")
 def torch_logdir(tmp_path_factory):
@@ -231,5 +241,12 @@ def test_profile_view_opens_the_first_profile_and_names_missing_ones(torch_logdi
     [(session, [run])] = list(view.catalog["profile"].items())
     assert (view.tab, view.panel) == ("profile", "profile")
     assert (view.profile_run, view.profile_session) == (run, session)
+    # it parses and encodes the profile on a thread while the browser loads the widget
+    import threading
+
+    for th in threading.enumerate():
+        if th.name == "nbtb-profile-prefetch":
+            th.join(60)
+    assert (run, session) in view._profile_cache._items
     with pytest.raises(ValueError, match="no profile for run='other'"):
         nbtb.ProfileView(str(torch_logdir), run="other")

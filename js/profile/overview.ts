@@ -11,6 +11,7 @@ export const CATEGORIES = ["Kernel", "Memcpy", "Memset", "Communication", "Runti
 const COLORS = ["#4e79a7", "#f28e2b", "#edc948", "#b07aa1", "#e15759", "#76b7b2", "#59a14f", "#bab0ac"];
 
 type Rec = Record<string, unknown>;
+const MAX_BARS = 100;
 
 /** Rows of a frame serialised as records, or as pandas' "split" / "dict" orients. */
 export function records(v: unknown): Rec[] {
@@ -84,6 +85,9 @@ export function renderOverview(ov: Record<string, unknown> | null): HTMLDivEleme
   head.append(facts);
   root.append(head);
 
+  // breakdown and top ops side by side when there is room
+  const grid = el("div", "nbtb-prof-overview-grid");
+  root.append(grid);
   // breakdown: one stacked bar per step (average last)
   const rows = breakdownRows(ov);
   if (rows.length) {
@@ -99,8 +103,15 @@ export function renderOverview(ov: Record<string, unknown> | null): HTMLDivEleme
     });
     box.append(legend);
     const totals = rows.map((r) => num(r["Total"] ?? CATEGORIES.reduce((s, c) => s + num(r[c]), 0)));
-    const max = Math.max(...totals, 1e-9);
+    let max = 1e-9;
+    for (const t of totals) if (t > max) max = t;
+    // thousands of steps would be thousands of bars: the first MAX_BARS, the steps to check and
+    // the average stand for them (the note says so)
+    const flagged = new Set(check.map(String));
+    const shown = rows.map((r, i) => i < MAX_BARS || flagged.has(String(r.step ?? r.index)) || r.step === "average");
+    const hidden = shown.filter((v) => !v).length;
     rows.forEach((r, i) => {
+      if (!shown[i]) return;
       const label = String(r.step ?? r.index ?? i);
       const line = el("div", "nbtb-prof-bar-row");
       line.dataset.step = label;
@@ -122,18 +133,19 @@ export function renderOverview(ov: Record<string, unknown> | null): HTMLDivEleme
       line.children[1].append(bar);
       box.append(line);
     });
-    root.append(box);
+    if (hidden) box.append(el("div", "nbtb-card-note", `${hidden} more steps not drawn (first ${MAX_BARS}, the steps to check and the average shown).`));
+    grid.append(box);
   }
 
   // top ops by category
-  const ops = records(ov.top_ops);
-  if (ops.length) {
+  const top = records(ov.top_ops);
+  if (top.length) {
     const table = el("table", "nbtb-prof-table");
     table.dataset.testid = "profile-top-ops";
     const tr = el("tr", "");
     for (const h of ["Category", "Name", "Calls", "Self", "Total"]) tr.append(el("th", "", h));
     const body = el("tbody", "");
-    for (const r of ops.slice(0, 50)) {
+    for (const r of top.slice(0, 50)) {
       const row = el("tr", "");
       const name = el("td", "nbtb-prof-name", String(r.name ?? ""));
       name.title = String(r.name ?? "");
@@ -143,7 +155,9 @@ export function renderOverview(ov: Record<string, unknown> | null): HTMLDivEleme
     const thead = el("thead", "");
     thead.append(tr);
     table.append(thead, body);
-    root.append(el("div", "nbtb-prof-subtitle", "Top ops"), table);
+    const ops = el("div", "nbtb-prof-topops");
+    ops.append(el("div", "nbtb-prof-subtitle", "Top ops"), table);
+    grid.append(ops);
   }
   return root;
 }

@@ -184,7 +184,7 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
     dur = np.nan_to_num(ev["dur"].to_numpy(np.float64), nan=0.0) if n else np.zeros(0)
     dur = np.maximum(dur, 0.0)
     lane, lanes = lane_table(ev, getattr(profile, "threads", None)) if n else (np.zeros(0, np.int64), [])
-    order = np.lexsort((-dur, ts, lane))
+    order = _lane_order(lane, ts, dur)
     lane, ts, dur = lane[order], ts[order], dur[order]
     depth = np.minimum(nesting_depth(lane, ts, dur), MAX_DEPTH)
     parent = parents(lane, depth)
@@ -255,15 +255,39 @@ def _steps(steps: Any, t0: float) -> list[dict[str, float]]:
             for s, a, b in zip(steps["step"], steps["start"], steps["end"])]
 
 
+def _lane_order(lane: np.ndarray, ts: np.ndarray, dur: np.ndarray) -> np.ndarray:
+    """Positions sorting the events by (lane, ts, -dur). The loader's frame is sorted by (pid, tid,
+    ts, -dur) already, so a stable sort by lane is enough; checked, with a full sort otherwise."""
+    order = np.argsort(lane, kind="stable")
+    ln, t, d = lane[order], ts[order], dur[order]
+    same = ln[1:] == ln[:-1]
+    ok = ~same | (t[1:] > t[:-1]) | ((t[1:] == t[:-1]) & (d[1:] <= d[:-1]))
+    return order if ok.all() else np.lexsort((-dur, ts, lane))
+
+
 def _memory(memory: Any, t0: float) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The memory curve (summed over devices), cut to ``MEMORY_POINTS`` pixel columns."""
+    import pandas as pd
+
     if memory is None or not len(memory):
         return {}, {"n": 0, "total": 0, "devices": []}
     mem = memory.sort_values("ts", kind="stable")
     ts = mem["ts"].to_numpy(np.float64) - t0
-    alloc = mem["allocated"].to_numpy(np.float64)
-    reserved = mem["reserved"].to_numpy(np.float64) if "reserved" in mem else np.full(len(mem), np.nan)
-    devices = sorted({str(d) for d in mem["device"]}) if "device" in mem else []
+    if "reserved" not in mem:
+        mem = mem.assign(reserved=np.nan)
+    devices = sorted(str(d) for d in pd.unique(mem["device"])) if "device" in mem else []
+    if len(devices) > 1:
+        # each row is one device's level after an event: carry every device's last level forward
+        # and add them up, so interleaved devices do not zigzag
+        sums = []
+        for col in ("allocated", "reserved"):
+            wide = pd.DataFrame({d: np.where(mem["device"].astype(str).to_numpy() == d,
+                                             mem[col].to_numpy(np.float64), np.nan) for d in devices})
+            sums.append(wide.ffill().fillna(0.0).sum(axis=1).to_numpy())
+        alloc, reserved = sums
+    else:
+        alloc = mem["allocated"].to_numpy(np.float64)
+        reserved = mem["reserved"].to_numpy(np.float64)
     total = len(ts)
     keep = reduce_indices(ts, alloc, MEMORY_POINTS) if total > 4 * MEMORY_POINTS else np.arange(total)
     cols = {"mem_ts": ts[keep].astype("<f8"), "mem_allocated": alloc[keep].astype("<f8"),
@@ -359,6 +383,17 @@ class ProfileCache:
 
     def clear(self) -> None:
         self._items.clear()
+
+
+def warm_cache(widget: Any, run: str, session: str) -> None:
+    """Parse and encode a profile before the browser asks (``nbtb.ProfileView`` runs it on a thread
+    while the page loads the widget). Errors are left for the request to report."""
+    cache = widget.__dict__.setdefault("_profile_cache", ProfileCache())
+    try:
+        with widget._lock:
+            cache.get(widget._source, run, session)
+    except Exception:
+        pass
 
 
 def overview_message(request_id: int, enc: Encoded) -> Message:
