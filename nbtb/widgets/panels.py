@@ -8,7 +8,6 @@ loaded ``nbtb.Logdir``.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import traitlets as t
@@ -89,12 +88,6 @@ class ProfileView(_Panel):
                 raise ValueError(f"no profile for run={run!r} session={session!r} in {self.logdir}"
                                  f" (profiles found: {cat or 'none'})")
             self.profile_run, self.profile_session = pairs[0]
-        # Parse and encode while the browser loads the widget: its first request then waits
-        # only for what is left (the request reports any error itself).
-        from .profile import warm_cache
-
-        threading.Thread(target=warm_cache, args=(self, self.profile_run, self.profile_session),
-                         daemon=True, name="nbtb-profile-prefetch").start()
 
 
 __all__ = ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView", "HistogramView",

@@ -385,17 +385,6 @@ class ProfileCache:
         self._items.clear()
 
 
-def warm_cache(widget: Any, run: str, session: str) -> None:
-    """Parse and encode a profile before the browser asks (``nbtb.ProfileView`` runs it on a thread
-    while the page loads the widget). Errors are left for the request to report."""
-    cache = widget.__dict__.setdefault("_profile_cache", ProfileCache())
-    try:
-        with widget._lock:
-            cache.get(widget._source, run, session)
-    except Exception:
-        pass
-
-
 def overview_message(request_id: int, enc: Encoded) -> Message:
     """``profile_overview``: ``Overview.to_dict()`` of the profile, computed once per encoding.
 
