@@ -106,7 +106,9 @@ def _num(v: Any) -> float:
 
 def _plain(v: Any) -> Any:
     if isinstance(v, np.generic):
-        return v.item()
+        v = v.item()
+    if isinstance(v, int) and abs(v) > 2**53:  # XPlane line ids: JS numbers would round them
+        return str(v)
     return v if isinstance(v, (int, float, str)) or v is None else str(v)
 
 

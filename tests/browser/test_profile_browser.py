@@ -23,6 +23,8 @@ from lab import KERNEL_IDLE, cell_output, run_all, write_notebook
 CELLS = [
     "import nbtb\nnbtb.ProfileView({logdir!r})",
     "nbtb.show({logdir!r}, tab='profile', reload_interval=0)",
+    "nbtb.ProfileView({gpu!r})",  # synthetic Kineto GPU trace: a CUDA stream lane
+    "nbtb.ProfileView({xplane!r}, run='lr_0.1/train')",  # a Keras (TF) XPlane profile
 ]
 GUTTER = 170  # js/profile/timeline.ts: the lane label column left of the plot
 
@@ -32,6 +34,14 @@ def prof_logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("prof") / "logs"
     shutil.copytree(REPO / "tests" / "data" / "torch_profiler", root)
     return root
+
+
+@pytest.fixture(scope="module")
+def other_logdirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("prof_other")
+    shutil.copytree(REPO / "tests" / "data" / "profiles" / "gpu_kineto", root / "gpu")
+    shutil.copytree(REPO / "tests" / "data" / "keras_sweep", root / "xplane")
+    return {"gpu": root / "gpu", "xplane": root / "xplane"}
 
 
 @pytest.fixture(scope="module")
@@ -45,9 +55,10 @@ def profile(prof_logdir: Path):
 
 
 @pytest.fixture(scope="module")
-def ppage(page, logdir: Path, prof_logdir: Path):
+def ppage(page, logdir: Path, prof_logdir: Path, other_logdirs: dict[str, Path]):
     root = logdir.parent  # the suite's JupyterLab root
-    write_notebook(root / "profile.ipynb", [c.format(logdir=str(prof_logdir)) for c in CELLS])
+    names = {"logdir": str(prof_logdir), **{k: str(v) for k, v in other_logdirs.items()}}
+    write_notebook(root / "profile.ipynb", [c.format(**names) for c in CELLS])
     base = re.match(r"(https?://[^/]+)", page.url).group(1)
     pg = page.context.new_page()
     pg.set_default_timeout(60_000)
@@ -211,3 +222,44 @@ def test_dashboard_has_a_profile_tab(ppage):
     assert int(tl.get_attribute("data-blocks")) > 0
     assert not out.locator('[data-testid="tag-filter"]').is_visible()  # no tags in a profile
     out.screenshot(path=str(SCREENSHOTS / "profile-dashboard-tab.png"))
+
+
+@pytest.mark.parametrize("cell, which, run", [(2, "gpu", None), (3, "xplane", "lr_0.1/train")])
+def test_gpu_and_xplane_profiles_draw_every_lane(ppage, other_logdirs, cell, which, run):
+    import nbtb
+
+    lg = nbtb.load(str(other_logdirs[which]))
+    rows = lg.profiles[lg.profiles["run"] == run] if run else lg.profiles
+    prof = lg.profile(str(rows.iloc[0]["run"]), session=rows.iloc[0]["session"])
+    out, tl = _timeline(ppage, cell)
+    status = out.locator('[data-testid="profile-status"]').inner_text()
+    assert f"{len(prof.events):,} events" in status
+    assert f"{prof.events.groupby(['pid', 'tid']).ngroups} lanes" in status
+    assert int(tl.get_attribute("data-blocks")) > 0
+    verdict = out.locator('[data-testid="profile-verdict"]')
+    verdict.wait_for(state="attached")
+    assert verdict.inner_text().strip() == prof.overview().verdict
+    tl.scroll_into_view_if_needed()
+    out.screenshot(path=str(SCREENSHOTS / f"profile-{which}.png"))
+
+
+def test_select_mode_makes_a_plain_drag_select(ppage):
+    out, tl = _timeline(ppage, 0)
+    out.locator('[data-testid="profile-reset"]').click()
+    out.locator('[data-testid="profile-mode-select"]').click()
+    assert out.locator('[data-testid="profile-mode-select"]').get_attribute("aria-pressed") == "true"
+    view = _view(tl)
+    box = tl.locator("canvas").bounding_box()
+    ppage.mouse.move(box["x"] + GUTTER + 40, box["y"] + 80)
+    ppage.mouse.down()
+    ppage.mouse.move(box["x"] + GUTTER + 240, box["y"] + 80, steps=5)
+    ppage.mouse.up()
+    table = out.locator('[data-testid="profile-selection"]')
+    ppage.wait_for_timeout(200)
+    a, b = map(float, table.get_attribute("data-range").split(","))
+    t0, t1 = view
+    plot_w = box["width"] - GUTTER
+    assert a == pytest.approx(t0 + 40 / plot_w * (t1 - t0), abs=(t1 - t0) / plot_w * 2)
+    assert b == pytest.approx(t0 + 240 / plot_w * (t1 - t0), abs=(t1 - t0) / plot_w * 2)
+    assert _view(tl) == view  # selecting does not pan
+    out.locator('[data-testid="profile-mode-pan"]').click()
