@@ -60,6 +60,7 @@ export class Timeline {
   private laneY: number[] = [];
   private contentH = 0;
   private colors = new Uint8Array(0);
+  private stepLabel = "step ";
   private t0 = 0;
   private t1 = 1;
   private scrollY = 0;
@@ -112,6 +113,8 @@ export class Timeline {
     this.laneY.push(y);
     this.contentH = y;
     this.colors = Uint8Array.from(d.names, hashName);
+    // torch marks steps with ProfilerStep#N spans; XPlane with step_num stats
+    this.stepLabel = d.names.some((n) => n.startsWith("ProfilerStep#")) ? "ProfilerStep#" : "step ";
     this.resetView();
   }
 
@@ -437,7 +440,7 @@ export class Timeline {
       g.fillRect(x0, 1, Math.max(x1 - x0, 1), STEP_BAND - 2);
       if (x1 - x0 > 70) {
         g.fillStyle = theme.fg;
-        g.fillText(`ProfilerStep#${s.step}`, Math.max(x0, GUTTER) + 3, STEP_BAND / 2);
+        g.fillText(`${this.stepLabel}${s.step}`, Math.max(x0, GUTTER) + 3, STEP_BAND / 2);
       }
     });
     const step = tickStep(this.t1 - this.t0, pw / 110);
