@@ -83,6 +83,7 @@ export class MemoryChart {
   }
 
   resize(): void {
+    if (!this.u) this.setView(...this.view); // first laid out now (was hidden or detached)
     const w = Math.floor(this.el.clientWidth);
     if (this.u && w > 0 && w !== this.u.width) this.u.setSize({ width: w, height: HEIGHT });
   }

@@ -45,7 +45,7 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
   for (const b of [panBtn, selBtn, resetBtn]) b.type = "button";
   const status = el("span", "nbtb-prof-status");
   status.dataset.testid = "profile-status";
-  const help = el("span", "nbtb-prof-help", "wheel: zoom · drag: pan · W/S zoom · A/D pan · Shift+drag: select · Shift+wheel: scroll lanes");
+  const help = el("span", "nbtb-prof-help", "wheel: zoom · drag: pan · click, then W/S zoom, A/D pan · Shift+drag: select · Shift+wheel: scroll lanes");
   const toolbar = el("div", "nbtb-prof-toolbar");
   toolbar.append(el("span", "", "Run"), runSel, el("span", "", "Session"), sessionSel, panBtn, selBtn, resetBtn, status, help);
   const body = el("div", "nbtb-prof-body");

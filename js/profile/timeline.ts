@@ -86,7 +86,8 @@ export class Timeline {
     this.el = el("div", "nbtb-prof-timeline");
     this.el.dataset.testid = "profile-timeline";
     this.canvas = el("canvas", "nbtb-prof-canvas");
-    this.canvas.tabIndex = 0;
+    this.canvas.tabIndex = 0; // W/A/S/D once clicked (focus is not taken on hover: it would leave a cell editor)
+    this.canvas.dataset.lmSuppressShortcuts = "true"; // Lumino leaves keys in here to us
     this.canvas.setAttribute("aria-label", "Trace timeline: wheel to zoom, drag to pan, W A S D, Shift+drag to select");
     this.tip = el("div", "nbtb-prof-tip");
     this.tip.dataset.testid = "profile-tooltip";
@@ -242,7 +243,6 @@ export class Timeline {
       this.tip.hidden = true;
       this.hoverIndex = -1;
     });
-    c.addEventListener("mouseenter", () => c.focus({ preventScroll: true }));
     c.addEventListener("keydown", (e) => {
       const k = e.key.toLowerCase();
       const x = this.hover?.x ?? GUTTER + this.plotW() / 2;
@@ -253,6 +253,7 @@ export class Timeline {
       else if (k === "0") this.resetView();
       else return;
       e.preventDefault();
+      e.stopPropagation(); // not JupyterLab's command-mode shortcuts ("a" inserts a cell, "d d" deletes)
     });
     if (typeof ResizeObserver !== "undefined") {
       this.resizeObs = new ResizeObserver(() => this.requestDraw());
