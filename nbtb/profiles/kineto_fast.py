@@ -16,12 +16,13 @@ libkineto/src/output_json.cpp prints every complete event as
         }
       }
 
-(names sanitised of newlines and backslashes). One strict regex pass pulls those columns out of the
-whole text; numbers are parsed by numpy from the matched bytes; names are decoded once per distinct
-name. Args stay raw JSON text until asked for. The events that do not fit the strict pattern but
-occur in every Kineto file (the "Spans" span with string pid/tid, "M" metadata, "[memory]"
-instants) are cut out by their markers and parsed with json. If the "X" events found do not add up
-to every `"ph": "X"` in the text, this returns None and the caller uses plain json instead.
+(names sanitised of newlines and backslashes). One regex pass over the text yields a row per
+event: the strict layout's columns for complete events, or the raw text of the few others it keeps
+("M" metadata, "[memory]" instants, complete events that differ, like Kineto's "Spans" span with
+string pid/tid), parsed with json. Numbers are parsed by numpy from the matched bytes; names are
+decoded once per distinct name; args stay raw JSON text until asked for. If the rows do not
+account for every `"ph": "` in the text, or any kept text is not JSON, this returns None and the
+caller uses plain json instead.
 """
 
 from __future__ import annotations
@@ -36,15 +37,22 @@ import pandas as pd
 
 from .trace import Trace, device_name
 
-# groups: cat, name (JSON escapes allowed: the "unrolled" form keeps the common case one char-class
-# run), the four numbers with their keys between them, args
-_X = re.compile(
-    rb'"ph": "X",\n    "cat": "([^"\\\n]*)",\n    "name": "([^"\\\n]*(?:\\.[^"\\\n]*)*)",\n    "pid": '
+# One pass over the text, anchored on what opens every event ("\n  {\n    \"ph\": \"" — a literal
+# prefix, which the regex engine scans for fast). Groups:
+#   1-4: a complete event in the strict layout: cat, name (JSON escapes allowed; the "unrolled"
+#        form keeps the common case one char-class run), the four numbers with their keys between
+#        them, args;
+#   5:   any other "X", "M" or "i"/"I" event: its text from the phase letter to its closing line;
+#   flows and the rest match the last branch and are skipped.
+_EVENT = re.compile(
+    rb'\n  \{\n    "ph": "(?:'
+    rb'X",\n    "cat": "([^"\\\n]*)",\n    "name": "([^"\\\n]*(?:\\.[^"\\\n]*)*)",\n    "pid": '
     rb'(-?\d+,\n    "tid": -?\d+,\n    "ts": -?[0-9.]+,\n    "dur": -?[0-9.]+)\n'
-    rb'(?:    ,\n    "args": (\{\n[^\n]*\n    \})\n)?  \}')
+    rb'(?:    ,\n    "args": (\{\n[^\n]*\n    \})\n)?  \}'
+    rb'|([XMiI]",\n(?:[^\n]*\n)*?  \})'
+    rb'|[^"]")')
 # deleting these bytes from the joined number groups leaves "pid,tid,ts,dur,pid,…" for numpy
 _KEY_BYTES = b' "tidsur:\n'
-
 
 
 def parse_kineto_layout(data: bytes) -> Trace | None:
@@ -80,46 +88,38 @@ def parse_kineto_chunks(chunks: Iterable[bytes]) -> Trace | None:
 
 
 class _Scan:
-    """What the pieces held: "X" rows, and the raw text of the events the strict pattern skips."""
+    """What the pieces held: one row per event (see _EVENT)."""
 
     def __init__(self) -> None:
         self.ok = True
-        self.found: list = []
-        self.marked_x = 0  # every '"ph": "X"' in the text: the rows found must account for all
-        self.strings: list = []  # events with a string pid (Kineto's spans)
-        self.meta: list = []  # "M" events
-        self.mem: list = []  # "[memory]" instants, from their marker on
+        self.rows: list = []
+        self.events = 0  # every '"ph": "' in the text: each must be one row, or this is not the layout
 
     def add(self, piece: bytes, stop: int) -> None:
         """Scan piece[:stop] (events never straddle `stop`)."""
-        self.found += _X.findall(piece, 0, stop)
-        self.marked_x += piece.count(b'"ph": "X"', 0, stop)
-        for marker, into in ((b'"pid": "', self.strings), (b'"ph": "M"', self.meta)):
-            got = _pieces_at(piece, marker, stop)
-            if got is None:
-                self.ok = False
-                return
-            into += got
-        got = _memory_pieces(piece, stop)
-        if got is None:
-            self.ok = False
-            return
-        self.mem += got
+        self.rows += _EVENT.findall(piece, 0, stop)
+        self.events += piece.count(b'"ph": "', 0, stop)
 
     def finish(self) -> Trace | None:
         from .torch_trace import IdMap, finish  # shared with the json path
 
-        strings = _parse(self.strings)
-        other = _parse(self.meta)
-        if strings is None or other is None:
+        rows, self.rows = self.rows, []
+        if len(rows) != self.events:
             return None
-        odd = [e for e in strings if e.get("ph") == "X"]
-        found = self.found
-        if not found or len(found) + len(odd) != self.marked_x:
+        found = [r for r in rows if r[2]]
+        texts = [r[4] for r in rows if r[4]]
+        del rows
+        if not found:
             return None
+        parsed = _parse([b'{"ph": "' + t for t in texts if t[:1] in b"XM"])
+        if parsed is None:
+            return None
+        odd = [e for e in parsed if e.get("ph") == "X"]
+        other = [e for e in parsed if e.get("ph") == "M"]
+        mem = [t for t in texts if t[:1] in b"iI" and _MEM_MARK in t]
         # four map(itemgetter) passes are ~8x faster than zip(*found) on 650k tuples
-        cat_b, name_b, num_b, args_b = (list(map(itemgetter(k), found)) for k in range(4))
-        self.found = found = []
+        cat_b, name_b, num_b, args_b = (list(map(itemgetter(k), found)) for k in (0, 1, 2, 3))
+        del found
         numbers = np.fromstring(b",".join(num_b).translate(None, _KEY_BYTES), dtype=np.float64, sep=",")
         if numbers.size != 4 * len(num_b):
             return None
@@ -134,7 +134,7 @@ class _Scan:
             return None
         args_raw = args_b
         ids = IdMap()
-        if odd:
+        if odd:  # e.g. Kineto's "Spans" span, with string pid/tid
             names += [str(e.get("name", "")) for e in odd]
             cats += [str(e.get("cat", "")) for e in odd]
             pid = np.concatenate([pid, np.array([ids.code(e.get("pid", 0)) for e in odd], np.int64)])
@@ -143,7 +143,7 @@ class _Scan:
             dur = np.concatenate([dur, np.array([float(e.get("dur", 0.0)) for e in odd])])
             args_raw += [json.dumps(e["args"]).encode() if e.get("args") is not None else b"" for e in odd]
         trace = Trace(name=names, cat=cats, pid=pid, tid=tid, ts=ts, dur=dur, args=None, args_raw=args_raw)
-        memory = _memory(self.mem)
+        memory = _memory(mem)
         if memory is None:
             return None
         finish(trace, ids, other)
@@ -156,20 +156,6 @@ _MEM = re.compile(
     rb'"name": "\[memory\]",\n    "pid": -?\d+,\n    "tid": -?\d+,\n    "ts": (-?[0-9.]+)\n    ,\n'
     rb'    "args": \{\n      "Total Reserved": (-?\d+), "Total Allocated": (-?\d+), "Bytes": -?\d+, '
     rb'"Device Id": (-?\d+), "Device Type": (-?\d+)[,\n]')
-
-
-def _memory_pieces(data: bytes, stop: int) -> list | None:
-    """"[memory]" instants (torch's profile_memory writes one per allocation and free: many), each
-    cut from its marker to its closing line."""
-    pieces = []
-    pos = data.find(_MEM_MARK, 0, stop)
-    while pos >= 0:
-        end = data.find(b"\n  }", pos, stop)
-        if end < 0:
-            return None
-        pieces.append(data[pos:end])
-        pos = data.find(_MEM_MARK, end, stop)
-    return pieces
 
 
 def _memory(pieces: list) -> pd.DataFrame | None:
@@ -202,24 +188,6 @@ def _decode(values) -> list | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return [cache[v] for v in values]
-
-
-def _pieces_at(data: bytes, marker: bytes, stop: int) -> list | None:
-    """The text of every event object containing `marker`.
-
-    In Kineto's layout an event opens with "\\n  {" and closes with "\\n  }" (nested objects are
-    indented further), so the enclosing object of a marker is found by two searches.
-    """
-    pieces = []
-    pos = data.find(marker, 0, stop)
-    while pos >= 0:
-        start = data.rfind(b"\n  {", 0, pos)
-        end = data.find(b"\n  }", pos, stop)
-        if start < 0 or end < 0:
-            return None
-        pieces.append(data[start + 3:end + 4])
-        pos = data.find(marker, end, stop)
-    return pieces
 
 
 def _parse(pieces: list) -> list | None:
