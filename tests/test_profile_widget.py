@@ -243,3 +243,12 @@ def test_profile_view_opens_the_first_profile_and_names_missing_ones(torch_logdi
     assert (view.profile_run, view.profile_session) == (run, session)
     with pytest.raises(ValueError, match="no profile for run='other'"):
         nbtb.ProfileView(str(torch_logdir), run="other")
+
+
+def test_a_profile_without_events_still_replies():
+    prof = FakeProfile(0)
+    prof.memory = prof.memory.iloc[:0]
+    enc = encode_profile(prof, "r", "s")
+    head, cols = decode(profile_replies(1, enc))
+    assert head["n"] == 0 and head["lanes"] == [] and head["error"] is None
+    assert all(len(cols[c]) == 0 for c in ("start", "dur", "self", "lane", "depth", "name", "cat"))
