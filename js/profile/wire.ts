@@ -46,9 +46,10 @@ export interface ProfileData extends ProfileHeader {
   start: Float64Array;
   dur: Float64Array;
   self: Float32Array;
-  lane: Uint16Array | Uint32Array;
+  /** u8, u16 or u32: the narrowest the kernel found for the lane / name count. */
+  lane: Uint8Array | Uint16Array | Uint32Array;
   depth: Uint8Array;
-  name: Uint32Array;
+  name: Uint8Array | Uint16Array | Uint32Array;
   cat: Uint8Array;
   memTs: Float64Array;
   memAllocated: Float64Array;
@@ -144,9 +145,9 @@ export class ProfileAssembler {
       start: col("start", Float64Array),
       dur: col("dur", Float64Array),
       self: col("self", Float32Array),
-      lane: (this.cols.get("lane") as Uint16Array | Uint32Array) ?? new Uint16Array(n),
+      lane: (this.cols.get("lane") as Uint8Array | Uint16Array | Uint32Array) ?? new Uint16Array(n),
       depth: col("depth", Uint8Array),
-      name: col("name", Uint32Array),
+      name: (this.cols.get("name") as Uint8Array | Uint16Array | Uint32Array) ?? new Uint32Array(n),
       cat: col("cat", Uint8Array),
       memTs: col("mem_ts", Float64Array, 0),
       memAllocated: col("mem_allocated", Float64Array, 0),

@@ -210,14 +210,13 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
         lane_info["depth"] = int(depth[lane == i].max(initial=0)) + 1 if n else 1
     steps = _steps(getattr(profile, "steps", None), t0)
     mem_cols, memory = _memory(getattr(profile, "memory", None), t0)
-    lane_dtype = "u16" if len(lanes) <= 0xFFFF else "u32"
     columns = {
         "start": (ts - t0).astype("<f8"),
         "dur": dur.astype("<f8"),
         "self": self_us.astype("<f4"),
-        "lane": lane.astype("<u2" if lane_dtype == "u16" else "<u4"),
+        "lane": lane.astype(_uint_for(len(lanes))),  # the narrowest that holds them: fewer bytes
         "depth": depth.astype("u1"),
-        "name": name_idx.astype("<u4"),
+        "name": name_idx.astype(_uint_for(len(names))),
         "cat": cat_idx.astype("u1"),
         **mem_cols,
     }
@@ -228,6 +227,10 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
         "overview": None, "error": None,  # the overview follows the columns (overview_message)
     }
     return Encoded(header, columns, order, ev, profile)
+
+
+def _uint_for(count: int) -> str:
+    return "u1" if count <= 0xFF else "<u2" if count <= 0xFFFF else "<u4"
 
 
 _DTYPES = {"f8": "f64", "f4": "f32", "u4": "u32", "u2": "u16", "u1": "u8"}
