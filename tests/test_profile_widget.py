@@ -208,7 +208,9 @@ def test_reply_carries_every_event_of_the_real_trace(dash, torch_logdir):
     assert (cols["self"] <= cols["dur"].astype(np.float32) + 1e-3).all()
     step_names = {n for n in head["names"] if n.startswith("ProfilerStep#")}
     assert {f"ProfilerStep#{s['step']}" for s in head["steps"]} == step_names
-    assert head["lanes"] and all(ln["depth"] >= 1 for ln in head["lanes"])
+    assert head["lanes"]
+    for i, ln in enumerate(head["lanes"]):  # rows each lane needs
+        assert ln["depth"] == cols["depth"][cols["lane"] == i].max() + 1
     # the overview follows the columns, in its own message
     last = messages[-1][0]
     assert last["kind"] == "profile_overview" and last["request_id"] == 11

@@ -206,8 +206,10 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
         remap[keep] = np.arange(len(keep))
         cats = [cats[i] for i in keep] + ["other"]
         cat_idx = remap[cat_idx]
+    # rows sorted by (lane, depth): a lane's last event is one of its deepest
+    last = np.searchsorted(lane, np.arange(len(lanes)), side="right") - 1
     for i, lane_info in enumerate(lanes):
-        lane_info["depth"] = int(depth[lane == i].max(initial=0)) + 1 if n else 1
+        lane_info["depth"] = int(depth[last[i]]) + 1
     steps = _steps(getattr(profile, "steps", None), t0)
     mem_cols, memory = _memory(getattr(profile, "memory", None), t0)
     columns = {
