@@ -487,3 +487,24 @@ def test_layout_deviations_never_change_the_result(synthetic, edit, fast):
         np.testing.assert_array_equal(got.ts[order], reference.ts[ref_order])
         np.testing.assert_array_equal(got.dur[order], reference.dur[ref_order])
         pd.testing.assert_frame_equal(got.memory, reference.memory)
+
+
+def test_jax_style_session_lists_both_files_and_reads_the_xspace(tmp_path):
+    """JAX writes <host>.xplane.pb and <host>.trace.json.gz into one session: both are listed,
+    the XSpace is read unless asked otherwise; a bare-array Chrome trace reads too."""
+    session = tmp_path / "jax" / "plugins" / "profile" / "2026_02_02_00_00_00"
+    session.mkdir(parents=True)
+    shutil.copy(os.path.join(PROFILES, "xplane_gpu", "plugins", "profile", "2026_01_01_00_00_00",
+                             "gpuhost.xplane.pb"), session / "gpuhost.xplane.pb")
+    events = [_x("user_annotation", "ProfilerStep#0", 0, 10), _x("cpu_op", "op", 1, 5)]
+    (session / "gpuhost.trace.json.gz").write_bytes(gzip.compress(json.dumps(events).encode()))
+    lg = nbtb.load(str(tmp_path))
+    assert lg.profiles[["run", "session", "host", "format"]].values.tolist() == [
+        ["jax", "2026_02_02_00_00_00", "gpuhost", "trace_json"],
+        ["jax", "2026_02_02_00_00_00", "gpuhost", "xplane"]]
+    assert lg.profile("jax").format == "xplane"
+    assert lg.runs == []
+    from nbtb.profiles import open_profile
+
+    bare = open_profile(lg._storage, lg.profiles.iloc[0])
+    assert bare.events[["name", "step"]].values.tolist() == [["ProfilerStep#0", 0], ["op", 0]]
