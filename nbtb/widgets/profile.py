@@ -430,7 +430,12 @@ def profile_messages(widget: Any, request: dict) -> Iterator[Message]:
     if args:
         yield reply
         return
-    yield from profile_replies(rid, enc)
+    try:
+        parts = profile_replies(rid, enc)  # built whole before any is sent: an error here is clean
+    except Exception as exc:
+        yield error_reply(rid, run, session, f"{type(exc).__name__}: {exc}")
+        return
+    yield from parts
     with widget._lock:
         yield overview_message(rid, enc)
 
