@@ -25,6 +25,7 @@ CELLS = [
     "nbtb.show({logdir!r}, tab='profile', reload_interval=0)",
     "nbtb.ProfileView({gpu!r})",  # synthetic Kineto GPU trace: a CUDA stream lane
     "nbtb.ProfileView({xplane!r}, run='lr_0.1/train')",  # a Keras (TF) XPlane profile
+    "nbtb.ProfileView({damaged!r})",  # a truncated trace: listed, then a clear error
 ]
 GUTTER = 170  # js/profile/timeline.ts: the lane label column left of the plot
 
@@ -41,7 +42,11 @@ def other_logdirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("prof_other")
     shutil.copytree(REPO / "tests" / "data" / "profiles" / "gpu_kineto", root / "gpu")
     shutil.copytree(REPO / "tests" / "data" / "keras_sweep", root / "xplane")
-    return {"gpu": root / "gpu", "xplane": root / "xplane"}
+    src = next((REPO / "tests" / "data" / "torch_profiler" / "run1").glob("*.pt.trace.json.gz"))
+    (root / "damaged" / "run1").mkdir(parents=True)
+    data = src.read_bytes()
+    (root / "damaged" / "run1" / src.name).write_bytes(data[: len(data) // 2])  # cut mid-stream
+    return {"gpu": root / "gpu", "xplane": root / "xplane", "damaged": root / "damaged"}
 
 
 @pytest.fixture(scope="module")
@@ -263,3 +268,12 @@ def test_select_mode_makes_a_plain_drag_select(ppage):
     assert b == pytest.approx(t0 + 240 / plot_w * (t1 - t0), abs=(t1 - t0) / plot_w * 2)
     assert _view(tl) == view  # selecting does not pan
     out.locator('[data-testid="profile-mode-pan"]').click()
+
+
+def test_a_damaged_trace_shows_an_error_naming_the_file(ppage):
+    out = cell_output(ppage, 4)
+    out.scroll_into_view_if_needed()
+    note = out.locator('[data-testid="profile-error"]')
+    note.wait_for(state="visible", timeout=30_000)
+    assert "worker0.1795707306322858227.pt.trace.json.gz" in note.inner_text()
+    assert out.locator('[data-testid="profile-timeline"]').count() == 0
