@@ -38,6 +38,7 @@ export class MemoryChart {
 
   setView(t0: number, t1: number): void {
     this.view = [t0, t1];
+    this.el.dataset.view = `${t0},${t1}`; // what the x axis shows (tests)
     if (!this.u) this.create();
     this.u?.setScale("x", { min: t0, max: t1 });
   }

@@ -61,6 +61,7 @@ export class Timeline {
   private contentH = 0;
   private colors = new Uint8Array(0);
   private stepLabel = "step ";
+  private told: [number, number] = [NaN, NaN]; // the view onView last reported
   private t0 = 0;
   private t1 = 1;
   private scrollY = 0;
@@ -143,8 +144,7 @@ export class Timeline {
     this.t1 = a + span;
     this.el.dataset.viewStart = String(this.t0);
     this.el.dataset.viewEnd = String(this.t1);
-    this.events.onView(this.t0, this.t1);
-    this.requestDraw();
+    this.requestDraw(); // the draw tells onView, once per frame: the memory chart's cost is in it
   }
 
   private plotW(): number {
@@ -350,6 +350,10 @@ export class Timeline {
 
   draw(): void {
     const began = performance.now();
+    if (this.told[0] !== this.t0 || this.told[1] !== this.t1) {
+      this.told = [this.t0, this.t1];
+      this.events.onView(this.t0, this.t1);
+    }
     const w = Math.max(200, Math.floor(this.el.clientWidth || 800));
     const h = Math.min(MAX_HEIGHT, TOP + this.contentH + 4);
     this.width = w;

@@ -129,6 +129,9 @@ def test_wheel_zooms_at_the_cursor(ppage):
     _after_frame(ppage, tl, n)
     a, b = _view(tl)
     assert (b - a) < 0.6 * (t1 - t0)  # zoomed in
+    # the memory chart under the lanes follows
+    mem = ppage.locator('[data-testid="profile-memory"]').first
+    assert tuple(map(float, mem.get_attribute("data-view").split(","))) == pytest.approx((a, b))
     # the time under the cursor stays under the cursor
     assert a + 0.3 * (b - a) == pytest.approx(t_at, rel=0, abs=(t1 - t0) * 0.01)
     ppage.mouse.wheel(0, 400)
