@@ -238,6 +238,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
         return b;
       }),
     );
+    root.classList.toggle("nbtb-profile-active", active === "profile"); // hides the tag filter: no tags there
     if (active === "scalars") {
       if (content.firstChild !== scalars.el) content.replaceChildren(scalars.el);
     } else if (hists.show(active, content)) {

@@ -202,8 +202,6 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
       return timeline;
     },
     show(kind, content) {
-      // the tag filter means nothing here: profiles have no tags
-      content.closest(".nbtb")?.classList.toggle("nbtb-profile-active", kind === "profile");
       if (kind !== "profile") {
         active = false;
         return false;

@@ -32,8 +32,13 @@ GUTTER = 170  # js/profile/timeline.ts: the lane label column left of the plot
 
 @pytest.fixture(scope="module")
 def prof_logdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nbtb import SummaryWriter
+
     root = tmp_path_factory.mktemp("prof") / "logs"
     shutil.copytree(REPO / "tests" / "data" / "torch_profiler", root)
+    with SummaryWriter(str(root / "run1")) as w:  # scalars beside the trace: two tabs
+        for step in range(5):
+            w.add_scalar("loss", 1.0 / (step + 1), step)
     return root
 
 
@@ -230,6 +235,12 @@ def test_dashboard_has_a_profile_tab(ppage):
     assert int(tl.get_attribute("data-blocks")) > 0
     assert not out.locator('[data-testid="tag-filter"]').is_visible()  # no tags in a profile
     out.screenshot(path=str(SCREENSHOTS / "profile-dashboard-tab.png"))
+    # the Scalars tab beside it keeps its tag filter; back on Profile the timeline is still there
+    out.locator('[data-testid="tab-scalars"]').click()
+    out.locator('[data-testid="tag-filter"]').wait_for(state="visible")
+    out.locator('[data-testid="tab-profile"]').click()
+    tl.wait_for(state="visible")
+    assert not out.locator('[data-testid="tag-filter"]').is_visible()
 
 
 @pytest.mark.parametrize("cell, which, run", [(2, "gpu", None), (3, "xplane", "lr_0.1/train")])
