@@ -16,6 +16,7 @@ import { ScalarsTab } from "./scalars";
 import { mediaTabs } from "./tabs";
 import { histogramTabs } from "./histwire";
 import { GraphTab } from "./graph/graphtab";
+import { profileTab } from "./profile/profiletab";
 import type { Model } from "./protocol";
 import { clearHostBackground, readTheme, type Theme, watchTheme } from "./theme";
 
@@ -33,6 +34,7 @@ const KINDS: [string, string][] = [
   ["hparams", "HParams"],
   ["pr_curves", "PR Curves"],
   ["graphs", "Graphs"],
+  ["profile", "Profile"],
 ];
 
 function h<K extends keyof HTMLElementTagNameMap>(
@@ -218,6 +220,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   // Graphs (js/graph/graphtab.ts): catalog.graphs lists runs per graph kind.
   const graphs = new GraphTab(model, ctx.onPaint);
   cleanups.push(() => graphs.destroy());
+  // Profile (js/profile/): catalog.profile lists {session: [runs]}; data comes on request.
+  const profile = profileTab(model, ctx);
+  cleanups.push(() => profile.destroy());
 
   const kindsWithData = () => {
     const c = catalog();
@@ -240,12 +245,15 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       }),
     );
     tagFilter.hidden = active === "graphs"; // graphs have runs, not tags
+    root.classList.toggle("nbtb-profile-active", active === "profile"); // hides the tag filter: no tags there
     if (active === "scalars") {
       if (content.firstChild !== scalars.el) content.replaceChildren(scalars.el);
     } else if (active === "graphs") {
       graphs.show(content);
     } else if (hists.show(active, content)) {
       // shown by js/histwire.ts
+    } else if (profile.show(active, content)) {
+      // shown by js/profile/profiletab.ts
     } else if (media.show(active, content)) {
       // shown by js/tabs.ts
     } else {
@@ -289,7 +297,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     if (!msg || typeof msg !== "object") return;
     try {
       if (msg.kind === "scalars_append") scalars.onAppend(msg, buffers ?? []);
-      else if (!hists.handle(msg, buffers ?? []) && !media.handle(msg, buffers ?? []) && !graphs.handle(msg, buffers ?? [])) requests.handle(msg, buffers ?? []);
+      else if (!profile.handle(msg, buffers ?? []) && !hists.handle(msg, buffers ?? []) && !media.handle(msg, buffers ?? []) && !graphs.handle(msg, buffers ?? [])) requests.handle(msg, buffers ?? []);
     } catch (err) {
       // A malformed message must not take the whole dashboard down.
       console.error("nbtb: bad message from the kernel", err);
@@ -304,6 +312,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     theme = readTheme(root);
     scalars.themeChanged();
     hists.themeChanged();
+    profile.themeChanged();
   };
   applyTheme();
   // The element may not be in the document yet during render: read again once it is.

@@ -8,6 +8,7 @@ from .logdir import DataLossWarning, Logdir, Refresh, load
 from .graphs import Graph
 from .writer import SummaryWriter
 from .callback import Callback
+from .profiles import Overview, Profile
 
 __version__ = "0.1.0"
 
@@ -20,7 +21,7 @@ def __getattr__(name: str):
 
         return getattr(widgets, name)
     if name in ("ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView",
-                "HistogramView", "DistributionView", "GraphView"):  # one tab alone
+                "HistogramView", "DistributionView", "GraphView", "ProfileView"):  # one tab alone
         from .widgets import panels
 
         return getattr(panels, name)
@@ -42,6 +43,7 @@ def load_ipython_extension(ipython) -> None:
     register(ipython)
 
 
-__all__ = ["load", "Logdir", "Graph", "Callback", "Refresh", "DataLossWarning", "SummaryWriter", "show", "Dashboard",
+__all__ = ["load", "Logdir", "Graph", "Profile", "Overview", "Callback", "Refresh", "DataLossWarning",
+           "SummaryWriter", "show", "Dashboard",
            "save_report",
            "load_ipython_extension"]

@@ -346,6 +346,22 @@ class Logdir:
         having = sorted(set(self.graphs["run"]))
         return repr(having) if having else "none"
 
+    # ---- profiles (nbtb/profiles/) ----------------------------------------------------------
+    @property
+    def profiles(self) -> pd.DataFrame:
+        """Every profiler trace under the logdir: run, session, host, path, format (pytorch | xplane |
+        trace_json), sessions oldest → newest. Listed afresh on each access (profiles appear late)."""
+        from .profiles import discover
+
+        frame = discover(self._storage, self.path)
+        return frame[frame["run"].map(self._want_run)].reset_index(drop=True)
+
+    def profile(self, run: str, session: str | None = None, host: str | None = None):
+        """One profile as an `nbtb.Profile` (session None = the run's newest, host None = the first)."""
+        from .profiles import open_profile, select
+
+        return open_profile(self._storage, select(self.profiles, run, session, host))
+
     def plot(self, tag: Selector = None, run: Selector = None, smoothing: float = 0.0, x: str = "step",
              **options):
         """An Altair chart of scalars, one chart per tag, each run in its dashboard colour (nbtb.plot.plot)."""

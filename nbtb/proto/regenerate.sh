@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the committed *_pb2.py from the .proto files beside this script.
+# Regenerates the committed *_pb2.py from every .proto file beside this script (event, summary, tensor,
+# graph, plugins, and xplane.proto for TF/JAX profiles).
 # Needs grpcio-tools==1.71.2 (protobuf 5.29 gencode, which runtimes 5.29 to 7.x import without complaint);
 # run from anywhere, e.g. PYTHON=/path/to/venv/bin/python nbtb/proto/regenerate.sh
 set -euo pipefail

@@ -6,7 +6,7 @@ from .launch import show
 __all__ = ["Dashboard", "FrontEndNotBuiltError", "show"]
 
 from .panels import AudioView, HParamsTable, ImageGrid, PrCurvesView, TextView  # noqa: E402
-from .panels import DistributionView, GraphView, HistogramView  # noqa: E402
+from .panels import DistributionView, GraphView, HistogramView, ProfileView  # noqa: E402
 
 __all__ += ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView"]
-__all__ += ["HistogramView", "DistributionView", "GraphView"]
+__all__ += ["HistogramView", "DistributionView", "GraphView", "ProfileView"]

@@ -24,6 +24,7 @@ from .graph import GRAPH_REQUESTS, graph_catalog, graph_message
 from .histograms import histogram_replies, histogram_series, unchanged_reply
 from .media import MEDIA_REQUESTS, media_catalog, media_messages
 from .messages import Series, csv_bytes, csv_reply, scalars_appends, scalars_replies
+from .profile import PROFILE_REQUESTS, profile_catalog, profile_messages
 from .reduce import needs_reduction, reduce_indices
 from .. import live
 from .reloader import Reloader
@@ -104,7 +105,7 @@ class Dashboard(anywidget.AnyWidget):
             self._source = _as_source(source)
             runs = list(self._source.runs)
             catalog = {**build_catalog(self._source.tags), **media_catalog(self._source),
-                       **graph_catalog(self._source)}
+                       **graph_catalog(self._source), **profile_catalog(self._source)}
         super().__init__(
             logdir=str(getattr(self._source, "path", source)),
             runs=runs,
@@ -163,7 +164,7 @@ class Dashboard(anywidget.AnyWidget):
     def _on_msg(self, _widget: Any, content: dict, buffers: list) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
         if kind not in ("scalars_request", "csv_request", "histograms_request", *MEDIA_REQUESTS,
-                        *GRAPH_REQUESTS):
+                        *GRAPH_REQUESTS, *PROFILE_REQUESTS):
             return
         self._displayed = True  # e.g. shown inside a VBox, where _repr_mimebundle_ is not called
         self._ensure_reloader()
@@ -176,6 +177,8 @@ class Dashboard(anywidget.AnyWidget):
                 messages = self.histograms_messages(content)
             elif kind in GRAPH_REQUESTS:  # the Graphs tab (graph.py)
                 messages = [graph_message(self, content)]
+            elif kind in PROFILE_REQUESTS:  # the Profile tab (profile.py): errors come back in the reply
+                messages = profile_messages(self, content)
             else:
                 messages = [self.csv_message(content)]
         except Exception as exc:  # reply anyway so the browser does not wait forever
@@ -260,7 +263,7 @@ class Dashboard(anywidget.AnyWidget):
                 self.selected_runs = [*self.selected_runs, *fresh]
             self.runs = runs
         self.catalog = {**build_catalog(self._source.tags), **media_catalog(self._source),
-                       **graph_catalog(self._source)}
+                       **graph_catalog(self._source), **profile_catalog(self._source)}
         reset = {(str(run), str(tag)) for run, tag in r.reset}
         per_tag: dict[str, list[Series]] = {}
         for run, tag in sorted(reset):

@@ -86,5 +86,29 @@ class GraphView(_Panel):
         self._graph_prefetch = Prefetch(self._source, self._lock, *first) if first else None
 
 
+class ProfileView(_Panel):
+    """The Profile tab alone: a trace timeline (lanes per process / thread / GPU stream, zoom, pan,
+    range selection), the memory curve and the step-time overview of one profile.
+
+    ``run`` and ``session`` choose the profile (default: the first one ``source.profiles`` lists).
+    """
+
+    _TAB = "profile"
+    profile_run = t.Unicode("").tag(sync=True)
+    profile_session = t.Unicode("").tag(sync=True)
+
+    def __init__(self, source: Any, run: str | None = None, session: str | None = None,
+                 **traits: Any) -> None:
+        super().__init__(source, profile_run=run or "", profile_session=session or "", **traits)
+        if not self.profile_run or not self.profile_session:
+            cat = self.catalog.get("profile", {})
+            pairs = [(r, s) for s, runs in cat.items() for r in runs
+                     if (not run or r == run) and (not session or s == session)]
+            if not pairs:
+                raise ValueError(f"no profile for run={run!r} session={session!r} in {self.logdir}"
+                                 f" (profiles found: {cat or 'none'})")
+            self.profile_run, self.profile_session = pairs[0]
+
+
 __all__ = ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView", "HistogramView",
-           "DistributionView", "GraphView"]
+           "DistributionView", "GraphView", "ProfileView"]
