@@ -59,3 +59,18 @@ def test_demo_logdir_has_three_runs_and_every_kind(tmp_path):
     assert dict(zip(g.nodes["name"], g.nodes["shape"]))["dense_1/w"] == "[64, 64]"
     updates = g.edges[(g.edges["kind"] == "control")]
     assert set(updates["src"]) == {"loss/Mean", "accuracy/Mean"} and len(updates) == 8
+
+
+def test_demo_profiles_ten_training_steps(tmp_path):
+    """The Profile tab of the demo: a Chrome trace of the first run's steps 1001-1010, timed."""
+    import nbtb
+    demo.train_run(tmp_path / "run_lr_001", 0.01, steps=1020, profile=True)
+    lg = nbtb.load(str(tmp_path))
+    assert list(lg.profiles[["run", "session", "format"]].itertuples(index=False, name=None)) == [
+        ("run_lr_001", "demo", "trace_json")]
+    p = lg.profile("run_lr_001")
+    assert p.steps["step"].tolist() == list(range(*demo.PROFILED))
+    inner = p.events[p.events["cat"] == "cpu_op"]
+    assert sorted(set(inner["name"])) == ["evaluate", "forward_and_backward", "sample_batch", "sgd_update"]
+    assert (inner["dur"] > 0).all() and (inner["step"] >= demo.PROFILED[0]).all()
+    assert p.overview().verdict == "cpu-bound"
