@@ -188,6 +188,6 @@ def test_zoomed_window_carries_the_full_series_smoothing():
     value = np.cos(step / 7.0)
     s = _prepare("r", step, step * 1.0, value, width=400, weight=0.9, x_min=40, x_max=60)
     assert not s.reduced and s.step[0] == 39 and s.step[-1] == 61  # one neighbour beyond each edge
-    np.testing.assert_array_equal(s.smoothed, smooth(value, 0.9)[39:62])
+    np.testing.assert_allclose(s.smoothed, smooth(value, 0.9)[39:62], rtol=1e-11)
     whole = _prepare("r", step, step * 1.0, value, width=400, weight=0.9, x_min=None, x_max=None)
     assert whole.smoothed is None and not whole.reduced  # the browser smooths what it has in full

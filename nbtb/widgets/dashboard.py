@@ -28,7 +28,7 @@ from .profile import PROFILE_REQUESTS, profile_catalog, profile_messages
 from .reduce import needs_reduction, reduce_indices
 from .. import live
 from .reloader import Reloader
-from .smoothing import DEFAULT_SMOOTHING, smooth
+from .smoothing import DEFAULT_SMOOTHING, smooth_fast
 
 STATIC = Path(__file__).parent.parent / "static"
 ESM_PATH = STATIC / "dashboard.js"
@@ -382,7 +382,10 @@ def _prepare(run: str, step: np.ndarray, wall: np.ndarray, value: np.ndarray, wi
             return Series(run, step[idx], wall[idx], value[idx], total=total)
         # A zoomed window: smoothing restarted at its left edge would bend the curve there, so
         # send the full series' smoothing, as TensorBoard shows it when zoomed.
-        return Series(run, step[idx], wall[idx], value[idx], smoothed=smooth(value, weight)[idx], total=total)
+        return Series(run, step[idx], wall[idx], value[idx], smoothed=smooth_fast(value, weight, at=idx),
+                      total=total)
     keep = idx[reduce_indices(step[idx], value[idx], width)]
-    smoothed = smooth(value, weight)[keep]  # smooth the FULL series, then sample
+    # TensorBoard's smoothing of the FULL series, finished at the kept points only (smooth_fast:
+    # TB's recurrence in closed form, equal to ~1e-12 relative, ~10x faster than point by point)
+    smoothed = smooth_fast(value, weight, at=keep)
     return Series(run, step[keep], wall[keep], value[keep], smoothed=smoothed, reduced=True, total=total)
