@@ -10,9 +10,7 @@ The static fallback of a displayed dashboard (widgets/fallback.py) draws the sam
 
 from __future__ import annotations
 
-import math
-import re
-from typing import Any, Iterable, Union
+from typing import Any
 
 import numpy as np
 import pandas as pd

@@ -27,7 +27,6 @@ def show(logdir: str | os.PathLike | None = None, run: Selector = None, tag: Sel
     also be frames of the loader's shapes (``nbtb.load(...).images[...]``, or a dict of them):
     they are shown as they are, opening on their tab.
     """
-    global _last_source
     if is_frames(logdir):  # frames the user already has (nbtb.load(...).images[...], ...)
         source = FrameSource(logdir)
         if tab == "scalars" and source.scalars.empty:

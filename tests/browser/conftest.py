@@ -7,12 +7,16 @@ notebook once; each test then inspects its cell's output.
 from __future__ import annotations
 
 import math
+import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from lab import JupyterLab, cell_output, open_browser, open_notebook, run_all, write_notebook
+from lab import KERNEL_IDLE, JupyterLab, cell_output, open_browser, open_notebook, run_all, write_notebook
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -102,6 +106,32 @@ def page(logdir: Path):
             pytest.fail("the notebook raised:\n" + "\n".join(errors), pytrace=False)
         pg.console_messages = messages  # for failure messages
         yield pg
+
+
+@contextmanager
+def notebook_tab(page, relpath: str, lab: JupyterLab | None = None) -> Iterator[Any]:
+    """A second tab of the suite's Chromium (one Playwright per process) that runs the notebook
+    ``relpath`` to the end: on ``lab``, or on the suite's JupyterLab (whose root is the suite
+    logdir's parent). Its console is kept as ``console_messages`` for failure reports."""
+    pg = page.context.new_page()
+    pg.set_default_timeout(60_000)
+    messages: list[str] = []
+    pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
+    pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
+    if lab is not None:
+        open_notebook(pg, lab, relpath)
+    else:
+        base = re.match(r"(https?://[^/]+)", page.url).group(1)
+        pg.goto(f"{base}/lab/tree/{relpath}", timeout=90_000)
+        pg.wait_for_function(KERNEL_IDLE, timeout=90_000)
+    errors = run_all(pg)
+    if errors:
+        pytest.fail(f"{relpath} raised:\n" + "\n".join(errors), pytrace=False)
+    pg.console_messages = messages
+    try:
+        yield pg
+    finally:
+        pg.close()
 
 
 def dashboard(page, cell: int):

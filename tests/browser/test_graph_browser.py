@@ -15,11 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import (KERNEL_IDLE, JupyterLab, cell_output, execute_command, open_notebook, run_all,
-                 write_notebook)
+from conftest import REPO, SCREENSHOTS, notebook_tab
+from lab import KERNEL_IDLE, JupyterLab, cell_output, execute_command, run_all, write_notebook
 
-REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "artifacts" / "screenshots"
 DATA = REPO / "tests" / "data"
 KERAS_RUN = "keras/train"
 TORCH_RUN = "torch_net"
@@ -80,19 +78,9 @@ def gpage(graph_logdir: Path, page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     root = graph_logdir.parent
     write_notebook(root / "graphs.ipynb", [c.format(logdir=str(graph_logdir), run=TORCH_RUN) for c in CELLS])
-    with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-graph-tests.log") as lab:
-        pg = page.context.new_page()
-        pg.set_default_timeout(60_000)
-        messages: list[str] = []
-        pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-        pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
-        open_notebook(pg, lab, "graphs.ipynb")
-        errors = run_all(pg)
-        if errors:
-            pytest.fail("the notebook raised:\n" + "\n".join(errors), pytrace=False)
-        pg.console_messages = messages
+    with JupyterLab(root, log=SCREENSHOTS.parent / "jupyterlab-graph-tests.log") as lab, \
+            notebook_tab(page, "graphs.ipynb", lab) as pg:
         yield pg
-        pg.close()
 
 
 def graph_tab(page, cell: int):

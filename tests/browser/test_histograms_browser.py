@@ -7,15 +7,14 @@ Its own logdir and notebook, opened in a second tab of the suite's JupyterLab an
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, SCREENSHOTS
+from conftest import REPO, SCREENSHOTS, notebook_tab
 
-from lab import KERNEL_IDLE, cell_output, execute_command, run_all, write_notebook
+from lab import cell_output, execute_command, write_notebook
 
 RUNS = ("alpha", "beta")
 TAGS = ("dense/kernel", "dense/bias")
@@ -57,20 +56,8 @@ def hpage(page, logdir: Path, hist_logdir: Path):
     running this module's notebook."""
     root = logdir.parent  # the JupyterLab root of the session fixture
     write_notebook(root / "hist.ipynb", [c.format(logdir=str(hist_logdir)) for c in CELLS])
-    base = re.match(r"(https?://[^/]+)", page.url).group(1)
-    pg = page.context.new_page()
-    pg.set_default_timeout(60_000)
-    messages: list[str] = []
-    pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-    pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
-    pg.goto(f"{base}/lab/tree/hist.ipynb", timeout=90_000)
-    pg.wait_for_function(KERNEL_IDLE, timeout=90_000)
-    errors = run_all(pg)
-    if errors:
-        pytest.fail("the notebook raised:\n" + "\n".join(errors), pytrace=False)
-    pg.console_messages = messages
-    yield pg
-    pg.close()
+    with notebook_tab(page, "hist.ipynb") as pg:
+        yield pg
 
 
 def _ready(page, cell: int):

@@ -8,7 +8,6 @@ flushes waking it (nbtb.live), not from polling.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 

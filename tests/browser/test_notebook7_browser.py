@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import RUNS, SCREENSHOTS, TAGS
-from lab import JupyterLab, cell_output, open_notebook, run_all, write_notebook
+from conftest import RUNS, SCREENSHOTS, TAGS, notebook_tab
+from lab import JupyterLab, cell_output, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -30,15 +30,9 @@ def nb7_page(tmp_path_factory, logdir, page):
     root = tmp_path_factory.mktemp("nb7")
     write_notebook(root / "nb7.ipynb", [c.format(logdir=logdir, hist=str(root / "hist" / "run"))
                                         for c in CELLS])
-    with JupyterLab(root, log=SCREENSHOTS.parent / "notebook7-test.log", app="notebook") as server:
-        pg = page.context.new_page()
-        pg.set_default_timeout(60_000)
-        open_notebook(pg, server, "nb7.ipynb")
-        errors = run_all(pg)
-        if errors:
-            pytest.fail("the notebook raised:\n" + "\n".join(errors), pytrace=False)
+    with JupyterLab(root, log=SCREENSHOTS.parent / "notebook7-test.log", app="notebook") as server, \
+            notebook_tab(page, "nb7.ipynb", server) as pg:
         yield pg
-        pg.close()
 
 
 def test_tensorboard_magic_renders_in_notebook_7(nb7_page, logdir):

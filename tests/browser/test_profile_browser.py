@@ -10,15 +10,14 @@ Playwright per process).
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SCREENSHOTS
+from conftest import REPO, SCREENSHOTS, notebook_tab
 
-from lab import KERNEL_IDLE, cell_output, run_all, write_notebook
+from lab import cell_output, write_notebook
 
 CELLS = [
     "import nbtb\nnbtb.ProfileView({logdir!r})",
@@ -69,20 +68,8 @@ def ppage(page, logdir: Path, prof_logdir: Path, other_logdirs: dict[str, Path])
     root = logdir.parent  # the suite's JupyterLab root
     names = {"logdir": str(prof_logdir), **{k: str(v) for k, v in other_logdirs.items()}}
     write_notebook(root / "profile.ipynb", [c.format(**names) for c in CELLS])
-    base = re.match(r"(https?://[^/]+)", page.url).group(1)
-    pg = page.context.new_page()
-    pg.set_default_timeout(60_000)
-    messages: list[str] = []
-    pg.on("console", lambda m: messages.append(f"{m.type}: {m.text}"))
-    pg.on("pageerror", lambda e: messages.append(f"pageerror: {e}"))
-    pg.goto(f"{base}/lab/tree/profile.ipynb", timeout=90_000)
-    pg.wait_for_function(KERNEL_IDLE, timeout=90_000)
-    errors = run_all(pg)
-    if errors:
-        pytest.fail("the notebook raised:\n" + "\n".join(errors), pytrace=False)
-    pg.console_messages = messages
-    yield pg
-    pg.close()
+    with notebook_tab(page, "profile.ipynb") as pg:
+        yield pg
 
 
 def _timeline(pg, cell: int):
