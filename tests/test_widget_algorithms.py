@@ -191,3 +191,29 @@ def test_zoomed_window_carries_the_full_series_smoothing():
     np.testing.assert_allclose(s.smoothed, smooth(value, 0.9)[39:62], rtol=1e-11)
     whole = _prepare("r", step, step * 1.0, value, width=400, weight=0.9, x_min=None, x_max=None)
     assert whole.smoothed is None and not whole.reduced  # the browser smooths what it has in full
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_few_columns_path_keeps_the_same_points(seed, monkeypatch):
+    """A static picture reduces to a few columns by binary search; the points kept must be the
+    per-point formula's, also where rounding puts a point on a column boundary."""
+    from nbtb.widgets import reduce as r
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(300, 5000))
+    x = np.sort(np.concatenate([rng.uniform(0, 1, n // 2) ** 3 * 1e6,  # irregular spacing
+                                np.round(rng.uniform(0, 1e6, n - n // 2), -3)]))  # many ties
+    y = rng.normal(size=n)
+    y[rng.integers(0, n, 5)] = [np.nan, np.inf, -np.inf, np.nan, 7.0]
+    for width in (1, 2, 3, 7, 33, 64):
+        fast = reduce_indices(x, y, width)
+        monkeypatch.setattr(r, "FEW_COLUMNS", 0)
+        slow = reduce_indices(x, y, width)
+        monkeypatch.setattr(r, "FEW_COLUMNS", 64)
+        np.testing.assert_array_equal(fast, slow, err_msg=f"width {width}")
+    edges = np.linspace(0, 1, 11)  # points exactly on the boundaries
+    ys = np.cos(edges * 9)
+    monkeypatch.setattr(r, "FEW_COLUMNS", 0)
+    want = reduce_indices(edges, ys, 2)
+    monkeypatch.setattr(r, "FEW_COLUMNS", 64)
+    np.testing.assert_array_equal(reduce_indices(edges, ys, 2), want)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 POINTS_PER_COLUMN = 4  # first, last, min, max
+FEW_COLUMNS = 64  # up to this many columns of sorted x, columns are found by search, not per point
 
 
 def needs_reduction(n: int, width: int) -> bool:
@@ -33,6 +34,8 @@ def reduce_indices(x: np.ndarray, y: np.ndarray, width: int) -> np.ndarray:
         return np.arange(n, dtype=np.int64)
 
     lo, hi = float(x.min()), float(x.max())
+    if width <= FEW_COLUMNS and hi > lo and np.all(x[1:] >= x[:-1]):
+        return _few_columns(x, y, width, lo, hi)
     if hi > lo:
         col = np.floor((x - lo) / (hi - lo) * width).astype(np.int64)
         np.clip(col, 0, width - 1, out=col)  # x == hi lands on column `width`
@@ -54,6 +57,47 @@ def reduce_indices(x: np.ndarray, y: np.ndarray, width: int) -> np.ndarray:
 
     keep = np.concatenate([first, last, arg_min, arg_max, np.flatnonzero(~finite)])
     return np.unique(keep).astype(np.int64)
+
+
+def _column(x: np.ndarray, lo: float, hi: float, width: int) -> np.ndarray:
+    """The column of each x, exactly as ``reduce_indices`` computes it."""
+    col = np.floor((x - lo) / (hi - lo) * width).astype(np.int64)
+    return np.clip(col, 0, width - 1)
+
+
+def _few_columns(x: np.ndarray, y: np.ndarray, width: int, lo: float, hi: float) -> np.ndarray:
+    """``reduce_indices`` for sorted x and few columns (a static picture's cards): the same
+    indices, with each column's bounds found by binary search (checked against the per-point
+    formula, so rounding cannot move a point) and its extremes by one argmin/argmax per slice."""
+    n = x.size
+    # first index of each column k: search near lo + k*(hi-lo)/width, then settle on the formula
+    guess = np.searchsorted(x, lo + (hi - lo) * np.arange(1, width) / width)
+    starts = [0]
+    for k, i in enumerate(guess.tolist(), start=1):
+        i = max(i, starts[-1])
+        while i > starts[-1] and _column(x[i - 1:i], lo, hi, width)[0] >= k:
+            i -= 1
+        while i < n and _column(x[i:i + 1], lo, hi, width)[0] < k:
+            i += 1
+        starts.append(i)
+    starts.append(n)
+    finite = np.isfinite(y)
+    all_finite = bool(finite.all())
+    keep = []
+    for a, b in zip(starts[:-1], starts[1:]):
+        if a == b:
+            continue
+        part = y[a:b]
+        keep += [a, b - 1]
+        if all_finite:
+            keep += [a + int(np.argmin(part)), a + int(np.argmax(part))]
+        else:  # non-finite never wins min/max (they are all kept below)
+            ok = finite[a:b]
+            if ok.any():
+                keep += [a + int(np.argmin(np.where(ok, part, np.inf))), a + int(np.argmax(np.where(ok, part, -np.inf)))]
+    if not all_finite:
+        keep += np.flatnonzero(~finite).tolist()
+    return np.unique(np.asarray(keep, dtype=np.int64))
 
 
 def _group_ends(col: np.ndarray, order: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -43,15 +43,18 @@ def smooth(values: np.ndarray, weight: float) -> np.ndarray:
     return out
 
 
-def _prepare(values: np.ndarray, weight: float):
+def _prepare(values: np.ndarray, weight: float, at: np.ndarray | None = None):
     """(output copy, clamped weight, finite mask, finite values), or finite values None when TB's
-    rules leave the series as it is (empty, all equal, nothing finite)."""
+    rules leave the series as it is (empty, all equal, nothing finite). With ``at``, the output
+    holds only those points, and the finite mask is None when every value is finite."""
     y = np.asarray(values, dtype=np.float64)
-    out = y.copy()
+    out = y.copy() if at is None else y[at]
     w = min(max(float(weight), 0.0), 1.0)
     if y.size == 0 or np.all(y == y[0]):
         return out, w, None, None
     finite = np.isfinite(y)
+    if at is not None and finite.all():  # the usual case: no mask, no copy of the values
+        return out, w, None, y
     ys = y[finite]
     return out, w, finite, (ys if ys.size else None)
 
@@ -68,17 +71,16 @@ def smooth_fast(values: np.ndarray, weight: float, at: np.ndarray | None = None)
     the average still runs over the whole series, but only the block ends and the asked points are
     finished, which is what a picture of a reduced series needs.
     """
-    out, w, finite, ys = _prepare(values, weight)
     if at is not None:
         at = np.asarray(at, dtype=np.int64)
-        out = out[at]
+    out, w, finite, ys = _prepare(values, weight, at)
     if ys is None or w == 0.0:  # w = 0: last = v, divisor 1: the series itself
         return out
     if w == 1.0:  # last stays 0 and the divisor is 1, as in TB
         if at is None:
             out[finite] = 0.0
         else:
-            out[finite[at]] = 0.0
+            out[slice(None) if finite is None else finite[at]] = 0.0
         return out
     n = ys.size
     block = int(max(1, min(n, 100.0 / -math.log10(w))))
@@ -98,6 +100,9 @@ def smooth_fast(values: np.ndarray, weight: float, at: np.ndarray | None = None)
     if at is None:
         k = np.arange(n)
         target = finite
+    elif finite is None:  # every value finite: positions are the asked ones
+        k = at
+        target = slice(None)
     else:  # the asked points that enter the average, as positions among the finite values
         target = finite[at]
         k = (np.cumsum(finite) - 1)[at[target]]
