@@ -254,3 +254,24 @@ def test_a_profile_without_events_still_replies():
     head, cols = decode(profile_replies(1, enc))
     assert head["n"] == 0 and head["lanes"] == [] and head["error"] is None
     assert all(len(cols[c]) == 0 for c in ("start", "dur", "self", "lane", "depth", "name", "cat"))
+
+
+def test_a_failing_profile_listing_is_reported_not_hidden(tmp_path, monkeypatch):
+    """The dashboard still opens, without a Profile tab, and its status line says why."""
+    import nbtb
+    from nbtb.logdir import Logdir
+    from nbtb.widgets.dashboard import Dashboard
+
+    with nbtb.SummaryWriter(str(tmp_path / "run")) as w:
+        w.add_scalar("loss", 1.0, 0)
+
+    def broken(self):
+        raise PermissionError("plugins/profile: permission denied")
+
+    monkeypatch.setattr(Logdir, "profiles", property(broken))
+    dash = Dashboard(str(tmp_path), reload_interval=0)
+    try:
+        assert dash.catalog["profile"] == {} and dash.catalog["scalars"]
+        assert "profiles could not be listed" in dash.status and "permission denied" in dash.status
+    finally:
+        dash.close()

@@ -44,8 +44,12 @@ def profile_catalog(source: Any) -> dict[str, dict[str, list[str]]]:
     frame = None
     try:
         frame = getattr(source, "profiles", None)
-    except Exception:  # a loader without profiles support, or a damaged plugins/ dir
-        frame = None
+    except Exception as exc:  # e.g. an unreadable plugins/ dir: say so in the status line, go on
+        import warnings
+
+        from ..logdir import DataLossWarning
+
+        warnings.warn(f"profiles could not be listed: {type(exc).__name__}: {exc}", DataLossWarning, stacklevel=2)
     out: dict[str, list[str]] = {}
     if frame is not None and len(frame):
         for run, session in zip(frame["run"].astype(str), frame["session"].tolist()):
