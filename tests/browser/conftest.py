@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 
 from lab import KERNEL_IDLE, JupyterLab, cell_output, open_browser, open_notebook, run_all, write_notebook
 
@@ -145,6 +146,32 @@ def dashboard(page, cell: int):
     root = out.locator('[data-ready="1"]').first
     root.wait_for(state="attached")
     return root
+
+
+def hover_plot(page, root, c, fx: float = 0.5) -> list[dict]:
+    """Hover the plot of card ``c`` at fraction ``fx`` of its width; the tooltip's per-run rows.
+
+    The tooltip is placed in the dashboard's scroll container, so it is looked up from ``root``.
+    The mouse first leaves every chart, so rows of an earlier hover are never read.
+    """
+    over = c.locator(".u-over")
+    rows = root.locator('[data-testid="tooltip"]:visible [data-run]')
+    for _ in range(5):
+        page.mouse.move(0, 0)
+        try:
+            # A reload may re-render the card between these calls (the locator then finds the new
+            # one on the next try), so a detached element is retried like a missing tooltip.
+            over.scroll_into_view_if_needed()
+            box = over.bounding_box()
+            assert box and box["width"] > 50, "the plot has a size"
+            # Locator.hover scrolls, waits for the plot to be hit-testable, then moves the mouse
+            over.hover(position={"x": box["width"] * fx, "y": box["height"] * 0.5})
+            rows.first.wait_for(state="attached", timeout=5_000)
+            break
+        except PlaywrightError:
+            continue
+    return [{k: rows.nth(i).get_attribute(f"data-{k}") for k in ("run", "raw", "smoothed", "step")}
+            for i in range(rows.count())]
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -7,10 +7,9 @@ Every test inspects the notebook the session fixture ran (conftest.py): cell 1 i
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 from conftest import (
     LONG_STEPS, LONG_TAG, MAGIC_CELL, RELOAD_CELL, RUNS, SCREENSHOTS, SHOW_CELL, STEPS, TAGS,
-    _writer, dashboard, value_of,
+    _writer, dashboard, hover_plot, value_of,
 )
 
 pytestmark = pytest.mark.browser
@@ -28,32 +27,6 @@ def run_checked(root) -> dict[str, bool]:
     rows = root.locator('[data-testid="run-row"]')
     return {rows.nth(i).get_attribute("data-run"): rows.nth(i).locator('input[type="checkbox"]').is_checked()
             for i in range(rows.count())}
-
-
-def hover_plot(page, root, c, fx: float = 0.5) -> list[dict]:
-    """Hover the plot of card ``c`` at fraction ``fx`` of its width; the tooltip's per-run rows.
-
-    The tooltip is placed in the dashboard's scroll container, so it is looked up from ``root``.
-    The mouse first leaves every chart, so rows of an earlier hover are never read.
-    """
-    over = c.locator(".u-over")
-    rows = root.locator('[data-testid="tooltip"]:visible [data-run]')
-    for _ in range(5):
-        page.mouse.move(0, 0)
-        try:
-            # A reload may re-render the card between these calls (the locator then finds the new
-            # one on the next try), so a detached element is retried like a missing tooltip.
-            over.scroll_into_view_if_needed()
-            box = over.bounding_box()
-            assert box and box["width"] > 50, "the plot has a size"
-            # Locator.hover scrolls, waits for the plot to be hit-testable, then moves the mouse
-            over.hover(position={"x": box["width"] * fx, "y": box["height"] * 0.5})
-            rows.first.wait_for(state="attached", timeout=5_000)
-            break
-        except PlaywrightError:
-            continue
-    return [{k: rows.nth(i).get_attribute(f"data-{k}") for k in ("run", "raw", "smoothed", "step")}
-            for i in range(rows.count())]
 
 
 def test_magic_shows_a_card_per_tag_and_a_row_per_run(page):

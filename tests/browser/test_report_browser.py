@@ -15,9 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from playwright.sync_api import Error as PlaywrightError
 
-from conftest import SCREENSHOTS
+from conftest import SCREENSHOTS, hover_plot
 
 pytestmark = pytest.mark.browser
 
@@ -134,24 +133,6 @@ def painted(c) -> int:
     return int(c.get_attribute("data-points"))
 
 
-def hover_rows(pg, root, c, fx: float) -> list[dict]:
-    """The tooltip's per-run rows when hovering card ``c``'s plot at fraction ``fx`` of its width."""
-    over = c.locator(".u-over")
-    rows = root.locator('[data-testid="tooltip"]:visible [data-run]')
-    for _ in range(5):
-        pg.mouse.move(0, 0)
-        try:
-            over.scroll_into_view_if_needed()
-            box = over.bounding_box()
-            over.hover(position={"x": box["width"] * fx, "y": box["height"] * 0.5})
-            rows.first.wait_for(state="attached", timeout=5_000)
-            break
-        except PlaywrightError:
-            continue
-    return [{k: rows.nth(i).get_attribute(f"data-{k}") for k in ("run", "raw", "smoothed", "step")}
-            for i in range(rows.count())]
-
-
 def not_pwned(pg) -> None:
     assert pg.evaluate("() => window.__pwned") is None
     assert root_of(pg).locator("[onerror], [onclick], [onload], script").count() == 0
@@ -173,7 +154,7 @@ def test_report_opens_offline_and_draws_every_scalar_card(rpage, frame):
 
 def test_tooltip_shows_the_loaders_exact_values(rpage, frame):
     root = root_of(rpage)
-    rows = hover_rows(rpage, root, card(root, "loss/train"), 0.4)
+    rows = hover_plot(rpage, root, card(root, "loss/train"), 0.4)
     assert {r["run"] for r in rows} == set(RUNS)
     for r in rows:
         want = frame[(frame.run == r["run"]) & (frame.tag == "loss/train") & (frame.step == int(float(r["step"])))]
@@ -185,13 +166,13 @@ def test_smoothing_slider_changes_the_drawn_line(rpage, frame):
 
     root = root_of(rpage)
     c = card(root, "loss/train")
-    before_rows = hover_rows(rpage, root, c, 0.3)
+    before_rows = hover_plot(rpage, root, c, 0.3)
     rpage.mouse.move(0, 0)
     before = c.locator("canvas").first.screenshot()
     root.locator('[data-testid="smoothing"]').fill("0.95")
     rpage.wait_for_timeout(300)
     after = c.locator("canvas").first.screenshot()
-    after_rows = hover_rows(rpage, root, c, 0.3)
+    after_rows = hover_plot(rpage, root, c, 0.3)
     shot(rpage, "smoothing_095")
     assert before != after, "the smoothed curves are redrawn"
     assert {r["run"]: r["raw"] for r in after_rows} == {r["run"]: r["raw"] for r in before_rows}
@@ -207,7 +188,7 @@ def test_unticking_a_run_removes_its_line(rpage):
     box = root.locator('[data-testid="run-row"][data-run="beta"] input')
     box.uncheck()
     rpage.wait_for_function("(el) => el.dataset.points === String(2 * 200)", arg=c.element_handle())
-    assert {r["run"] for r in hover_rows(rpage, root, c, 0.5)} == {"alpha", EVIL_RUN}
+    assert {r["run"] for r in hover_plot(rpage, root, c, 0.5)} == {"alpha", EVIL_RUN}
     shot(rpage, "beta_unticked")
     box.check()
     rpage.wait_for_function("(el) => el.dataset.points === String(3 * 200)", arg=c.element_handle())
@@ -228,7 +209,7 @@ def test_drag_zoom_shows_the_range_at_full_detail(rpage, frame):
     rpage.mouse.up()
     # the in-page kernel answers the zoomed range's request: fewer, denser points than the whole
     rpage.wait_for_function(f"(el) => Number(el.dataset.points) !== {whole}", arg=c.element_handle())
-    rows = hover_rows(rpage, root, c, 0.5)
+    rows = hover_plot(rpage, root, c, 0.5)
     step = int(float(rows[0]["step"]))
     assert LONG_STEPS * 0.55 < step < LONG_STEPS * 0.70, step
     want = frame[(frame.run == "alpha") & (frame.tag == LONG_TAG) & (frame.step == step)].value
