@@ -354,7 +354,8 @@ class Logdir:
         from .profiles import discover
 
         frame = discover(self._storage, self.path)
-        return frame[frame["run"].map(self._want_run)].reset_index(drop=True)
+        # astype(bool): an empty object-dtype mask would select columns, not rows
+        return frame[frame["run"].map(self._want_run).astype(bool)].reset_index(drop=True)
 
     def profile(self, run: str, session: str | None = None, host: str | None = None):
         """One profile as an `nbtb.Profile` (session None = the run's newest, host None = the first)."""

@@ -508,3 +508,10 @@ def test_jax_style_session_lists_both_files_and_reads_the_xspace(tmp_path):
 
     bare = open_profile(lg._storage, lg.profiles.iloc[0])
     assert bare.events[["name", "step"]].values.tolist() == [["ProfilerStep#0", 0], ["op", 0]]
+
+
+def test_an_empty_logdir_has_no_profiles_and_says_so(tmp_path):
+    lg = nbtb.load(str(tmp_path))
+    assert list(lg.profiles.columns) == ["run", "session", "host", "path", "format"] and lg.profiles.empty
+    with pytest.raises(LookupError, match=r"no profile in run 'a'; runs with profiles: '\(none\)'"):
+        lg.profile("a")
