@@ -120,3 +120,15 @@ def tensorboard_magic(line: str) -> Any:
 def load_ipython_extension(ip: Any) -> None:
     """``%load_ext nbtb``: register ``%tensorboard`` (replacing TensorBoard's, if loaded)."""
     ip.register_magic_function(tensorboard_magic, magic_kind="line", magic_name="tensorboard")
+    _warm_up()
+
+
+def _warm_up() -> None:
+    """Import the widget stack and read the front-end bundle now, as an extension's loading
+    does, rather than inside the first ``%tensorboard`` (~0.15 s, mostly anywidget's import)."""
+    from .widgets import dashboard, fallback  # noqa: F401
+
+    try:
+        dashboard._bundle()
+    except dashboard.FrontEndNotBuiltError:
+        pass  # %tensorboard reports it, with how to build

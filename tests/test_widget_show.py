@@ -108,3 +108,58 @@ def test_damaged_event_files_are_reported_in_status(logdir):
     assert "⚠" in dash.status, dash.status
     assert dash.runs == ["run_a", "run_b"]  # the intact records are still shown
     dash.close()
+
+
+def _open_dashboards():
+    from ipywidgets.widgets.widget import _instances
+
+    return [w for w in _instances.values() if isinstance(w, dashboard_mod.Dashboard)]
+
+
+def test_the_model_reaches_the_browser_before_the_logdir_is_read(logdir, monkeypatch):
+    """The widget's model (which carries the front-end code) is opened first, so the browser
+    loads that code while the kernel reads; the data then arrives as one state update."""
+    import nbtb
+
+    real_load = nbtb.load
+    seen_while_loading = []
+
+    def watching_load(path, *a, **k):
+        seen_while_loading.extend((d.status, d.runs) for d in _open_dashboards())
+        return real_load(path, *a, **k)
+
+    monkeypatch.setattr(nbtb, "load", watching_load)
+    dash = show(logdir, run="run_a", reload_interval=0)
+    assert ("reading the logdir…", []) in seen_while_loading
+    reference = dashboard_mod.Dashboard(real_load(str(logdir)), selected_runs=["run_a"], reload_interval=0)
+    for name in ("logdir", "runs", "selected_runs", "catalog"):
+        assert getattr(dash, name) == getattr(reference, name), name
+    assert dash.status.startswith("loaded")
+    dash.close()
+    reference.close()
+
+
+def test_a_failed_read_closes_the_opened_model(logdir, monkeypatch):
+    import nbtb
+
+    opened = []
+
+    def failing_load(path, *a, **k):
+        opened.extend(_open_dashboards())
+        raise PermissionError(f"{path}: not readable")
+
+    monkeypatch.setattr(nbtb, "load", failing_load)
+    before = set(map(id, _open_dashboards()))
+    with pytest.raises(PermissionError, match="not readable"):
+        show(logdir, reload_interval=0)
+    assert [d for d in opened if id(d) not in before]  # one was opened...
+    assert not [d for d in _open_dashboards() if id(d) not in before]  # ...and closed again
+
+
+def test_a_pending_dashboard_ignores_requests_until_it_has_data():
+    dash = dashboard_mod.Dashboard(dashboard_mod.PENDING, logdir="logs")
+    sent = []
+    dash.send = lambda c, buffers=None: sent.append(c)
+    dash._on_msg(dash, {"kind": "scalars_request", "request_id": 1, "tag": "x", "runs": ["a"]}, [])
+    assert sent == [] and dash.catalog == {}
+    dash.close()

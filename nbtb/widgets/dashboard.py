@@ -41,6 +41,9 @@ class FrontEndNotBuiltError(RuntimeError):
     pass
 
 
+PENDING = object()  # Dashboard(PENDING): a model without data yet (see Dashboard.attach)
+
+
 _bundle_cache: dict[tuple[str, float, float], tuple[str, str]] = {}
 
 
@@ -91,7 +94,11 @@ class Dashboard(anywidget.AnyWidget):
                  load_warnings: list[str] | None = None, **traits: Any) -> None:
         """``source``: a logdir path or a loaded logdir (``nbtb.load``); ``selected_runs``: the
         runs initially checked (default all, and runs appearing later get checked too);
-        ``load_warnings``: DataLossWarning messages raised while ``source`` was loaded."""
+        ``load_warnings``: DataLossWarning messages raised while ``source`` was loaded.
+
+        ``source=PENDING`` opens the widget's model before there is data (``attach`` gives it
+        later): the browser receives the front-end code and compiles it while the kernel reads.
+        """
         self._esm, self._css = _bundle()  # read by AnyWidget.__init__ below
         self._lock = threading.RLock()  # the loader is used by the comm handler and the reloader
         self._requested: set[str] = set()  # scalar tags the browser has asked for
@@ -99,22 +106,40 @@ class Dashboard(anywidget.AnyWidget):
         self._displayed = False
         self._closed = False
         self._warnings: list[str] = []
-        self._note_warnings(load_warnings or [])
-        self._follow_new_runs = selected_runs is None  # TB selects new runs unless user chose
-        with self._capture_warnings():
-            self._source = _as_source(source)
-            runs = list(self._source.runs)
-            catalog = {**build_catalog(self._source.tags), **media_catalog(self._source),
-                       **graph_catalog(self._source), **profile_catalog(self._source)}
-        super().__init__(
-            logdir=str(getattr(self._source, "path", source)),
-            runs=runs,
-            selected_runs=runs if selected_runs is None else list(selected_runs),
-            catalog=catalog,
-            **traits,
-        )
-        self.status = self._status_line("loaded")
+        self._source: Any = None
+        self._follow_new_runs = True
+        if source is PENDING:
+            super().__init__(**traits)
+        else:
+            with self._capture_warnings():
+                source = _as_source(source)
+            super().__init__(**{**self._traits_for(source, selected_runs), **traits})
+            self._attached(source, selected_runs, load_warnings)
         self.on_msg(self._on_msg)
+
+    def attach(self, source: Any, *, selected_runs: list[str] | None = None,
+               load_warnings: list[str] | None = None) -> None:
+        """Give a dashboard opened with ``PENDING`` its data (a loaded logdir): one state update."""
+        with self._capture_warnings():
+            source = _as_source(source)
+        with self.hold_sync():
+            for name, value in self._traits_for(source, selected_runs).items():
+                setattr(self, name, value)
+            self._attached(source, selected_runs, load_warnings)
+
+    def _traits_for(self, source: Any, selected_runs: list[str] | None) -> dict[str, Any]:
+        with self._capture_warnings():
+            runs = list(source.runs)
+            catalog = {**build_catalog(source.tags), **media_catalog(source),
+                       **graph_catalog(source), **profile_catalog(source)}
+        return {"logdir": str(getattr(source, "path", "")), "runs": runs, "catalog": catalog,
+                "selected_runs": runs if selected_runs is None else list(selected_runs)}
+
+    def _attached(self, source: Any, selected_runs: list[str] | None, load_warnings: list[str] | None) -> None:
+        self._source = source
+        self._follow_new_runs = selected_runs is None  # TB selects new runs unless user chose
+        self._note_warnings(load_warnings or [])
+        self.status = self._status_line("loaded")
 
     # -- lifecycle --------------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -164,8 +189,8 @@ class Dashboard(anywidget.AnyWidget):
     def _on_msg(self, _widget: Any, content: dict, buffers: list) -> None:
         kind = content.get("kind") if isinstance(content, dict) else None
         if kind not in ("scalars_request", "csv_request", "histograms_request", *MEDIA_REQUESTS,
-                        *GRAPH_REQUESTS, *PROFILE_REQUESTS):
-            return
+                        *GRAPH_REQUESTS, *PROFILE_REQUESTS) or self._source is None:
+            return  # (no source: not attached yet, so no view has a catalog to ask from)
         self._displayed = True  # e.g. shown inside a VBox, where _repr_mimebundle_ is not called
         self._ensure_reloader()
         try:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, Union
 
-from .dashboard import Dashboard, capture_data_loss
+from .dashboard import PENDING, Dashboard, capture_data_loss
 from .frames_source import FrameSource, is_frames
 from .multi import MultiLogdir, parse_logdir_spec
 
@@ -61,14 +61,21 @@ def open_dashboard(source: str | list[tuple[str, str]], **traits: Any) -> Dashbo
             raise NotADirectoryError(f"logdir is not a directory: {path}")
     from nbtb import load  # late import: nbtb/__init__ imports this module
 
+    # The model (with the front end's code) goes to the browser first, so the browser loads the
+    # code while the kernel reads the logdir; the data follows in one state update.
+    label = source if isinstance(source, str) else ",".join(f"{n}:{p}" if n else p for n, p in source)
+    dash = Dashboard(PENDING, logdir=label, status="reading the logdir…", **traits)
     damaged: list[str] = []
-    with capture_data_loss(damaged):  # shown in the dashboard's status line
-        if isinstance(source, str):
-            loaded: Any = load(source)
-        else:
-            label = ",".join(f"{n}:{p}" if n else p for n, p in source)
-            loaded = MultiLogdir([(name, load(path)) for name, path in source], label)
-    dash = Dashboard(loaded, load_warnings=damaged, **traits)
+    try:
+        with capture_data_loss(damaged):  # shown in the dashboard's status line
+            if isinstance(source, str):
+                loaded: Any = load(source)
+            else:
+                loaded = MultiLogdir([(name, load(path)) for name, path in source], label)
+        dash.attach(loaded, load_warnings=damaged)
+    except BaseException:
+        dash.close()  # no half-made model left in the browser
+        raise
     _last_source = source
     return dash
 
