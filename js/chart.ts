@@ -1,8 +1,9 @@
 /**
  * One scalar card's chart: uPlot with one raw + one smoothed line per run.
  *
- * uPlot wants one shared x array, while runs have their own steps; uPlot.join aligns
- * them (missing cells become `undefined`, which uPlot steps over). The tooltip and the
+ * uPlot wants one shared x array, while runs have their own steps. Many dense runs share
+ * per-pixel slots (grid.ts); otherwise uPlot.join aligns them (missing cells become
+ * `undefined`, which uPlot steps over). The tooltip and the
  * markers do NOT use the joined table: they look up each run's own nearest point so
  * they report the exact values the kernel sent.
  */
@@ -12,6 +13,7 @@ import { withAlpha } from "./colors";
 import { el } from "./dom";
 import { drawMarkers } from "./markers";
 import type { Series } from "./protocol";
+import { gridTable, type Table } from "./grid";
 import { gather, reduceIndices } from "./reduce";
 import type { Theme } from "./theme";
 import { Tooltip } from "./tooltip";
@@ -196,6 +198,8 @@ export class ScalarChart {
     // the line there, and the draw hook puts a marker at the chart edge instead.
     const clean = (a: Float64Array) =>
       Array.from(a, (v) => (Number.isFinite(v) && (!log || v > 0) ? v : null));
+    const grid = this.gridData();
+    if (grid) return grid as unknown as uPlot.AlignedData;
     const tables: uPlot.AlignedData[] = this.runs.map((r) => {
       const idx = this.visibleIndices(r);
       const x = idx ? gather(r.x, idx) : r.x;
@@ -211,6 +215,29 @@ export class ScalarChart {
     for (let i = 0; i < k; i++) out.push(joined[1 + 2 * i]);
     for (let i = 0; i < k; i++) out.push(joined[2 + 2 * i]);
     return out as unknown as uPlot.AlignedData;
+  }
+
+  /**
+   * Many dense runs: one table of shared per-pixel slots (grid.ts) instead of joining every
+   * run's x. Few or sparse points: null, and the exact join below is cheap enough.
+   */
+  private gridData(): Table | null {
+    if (this.runs.length < 2) return null;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let points = 0;
+    for (const r of this.runs) {
+      const n = r.x.length;
+      if (!n) continue;
+      lo = Math.min(lo, r.x[0]);
+      hi = Math.max(hi, r.x[n - 1]);
+      points += n;
+    }
+    if (this.zoom) [lo, hi] = this.zoom;
+    // the grid has 4 rows per column; below twice that many points a join is no bigger
+    if (points < 8 * this.width) return null;
+    const runs = this.runs.map((r) => ({ x: r.x, raw: r.series.value, smoothed: r.smoothed }));
+    return gridTable(runs, lo, hi, this.width, this.settings.yLog);
   }
 
   /** Y range over the smoothed lines inside the visible x range (TB: non-aux series). */

@@ -1,0 +1,118 @@
+/**
+ * One drawing table for many runs, built without uPlot.join.
+ *
+ * uPlot draws every series from one shared x array, while runs log at their own steps.
+ * Joining 32 reduced runs (~2,000 points each, at different steps) gives a table of up to
+ * 64k rows x 64 columns: tens of ms to build and as much again to draw, at first paint and
+ * on every zoom. A pixel column can show no more than its first, last, lowest and highest
+ * point, so for dense runs each run is cut to those four per column and they are written
+ * into four slots per column shared by all runs: 4 x columns rows, whatever the number of
+ * runs. A point moves by less than one pixel column. The tooltip and the NaN markers keep
+ * using each run's exact points (chart.ts), so no reported number changes.
+ */
+
+export interface GridRun {
+  /** Ascending x of every point of the run. */
+  x: ArrayLike<number>;
+  raw: ArrayLike<number>;
+  smoothed: ArrayLike<number>;
+}
+
+/** x, then every run's raw column, then every run's smoothed column (uPlot's AlignedData). */
+export type Table = (number | null | undefined)[][];
+
+const SLOTS = 4; // first, the earlier extreme, the later extreme, last
+
+/**
+ * The shared-slot table of `runs` over the x range [lo, hi] at `cols` pixel columns, or
+ * null when the exact table must be used instead: a visible value that is not finite (or
+ * not positive on a log axis) is drawn as a gap, which needs its exact place in the line.
+ * The nearest point beyond each edge is kept at its own x, so lines run to the border of
+ * a zoomed chart.
+ */
+export function gridTable(runs: GridRun[], lo: number, hi: number, cols: number, log = false): Table | null {
+  const span = hi - lo;
+  cols = Math.max(1, Math.floor(cols));
+  if (!(span > 0) || !Number.isFinite(span)) return null;
+  const drawable = (v: number) => Number.isFinite(v) && (!log || v > 0);
+  const perRun: { slots: Int32Array; before: number; after: number }[] = [];
+  for (const r of runs) {
+    const slots = new Int32Array(cols * SLOTS).fill(-1); // per column: first, last, argmin, argmax
+    let before = -1;
+    let after = -1;
+    const n = r.x.length;
+    for (let i = 0; i < n; i++) {
+      const xi = r.x[i];
+      if (xi < lo) {
+        before = i;
+        continue;
+      }
+      if (xi > hi) {
+        if (after < 0) after = i;
+        continue;
+      }
+      const yi = r.raw[i];
+      if (!drawable(yi) || !drawable(r.smoothed[i])) return null;
+      let c = Math.floor(((xi - lo) / span) * cols);
+      if (c >= cols) c = cols - 1;
+      const k = c * SLOTS;
+      if (slots[k] < 0) {
+        slots[k] = slots[k + 1] = slots[k + 2] = slots[k + 3] = i;
+        continue;
+      }
+      slots[k + 1] = i;
+      if (yi < r.raw[slots[k + 2]]) slots[k + 2] = i;
+      if (yi > r.raw[slots[k + 3]]) slots[k + 3] = i;
+    }
+    for (const edge of [before, after]) {
+      if (edge >= 0 && !(drawable(r.raw[edge]) && drawable(r.smoothed[edge]))) return null;
+    }
+    perRun.push({ slots, before, after });
+  }
+
+  // Rows: the edge points' own x below lo, the slots, the edge points' x above hi.
+  const edgeXs = (pick: (p: (typeof perRun)[number]) => number) =>
+    [...new Set(perRun.map((p, j) => (pick(p) >= 0 ? runs[j].x[pick(p)] : NaN)).filter((v) => !Number.isNaN(v)))].sort((a, b) => a - b);
+  const below = edgeXs((p) => p.before);
+  const above = edgeXs((p) => p.after);
+  const gridRows = cols * SLOTS;
+  const rows = below.length + gridRows + above.length;
+  const x: number[] = new Array(rows);
+  for (let i = 0; i < below.length; i++) x[i] = below[i];
+  const last = gridRows - 1;
+  for (let g = 0; g < gridRows; g++) x[below.length + g] = lo + (span * g) / last;
+  for (let i = 0; i < above.length; i++) x[below.length + gridRows + i] = above[i];
+
+  const rawCols: (number | undefined)[][] = [];
+  const smoothCols: (number | undefined)[][] = [];
+  runs.forEach((r, j) => {
+    const raw: (number | undefined)[] = new Array(rows).fill(undefined);
+    const sm: (number | undefined)[] = new Array(rows).fill(undefined);
+    const put = (row: number, i: number) => {
+      raw[row] = r.raw[i];
+      sm[row] = r.smoothed[i];
+    };
+    const { slots, before, after } = perRun[j];
+    if (before >= 0) put(below.indexOf(r.x[before]), before);
+    for (let c = 0; c < cols; c++) {
+      const k = c * SLOTS;
+      const first = slots[k];
+      if (first < 0) continue;
+      const lastI = slots[k + 1];
+      const lowI = slots[k + 2];
+      const highI = slots[k + 3];
+      const base = below.length + k;
+      put(base, first);
+      // the two extremes in the order they happened, unless they are the first or last point
+      const early = Math.min(lowI, highI);
+      const late = Math.max(lowI, highI);
+      if (early !== first && early !== lastI) put(base + 1, early);
+      if (late !== first && late !== lastI && late !== early) put(base + 2, late);
+      if (lastI !== first) put(base + 3, lastI);
+    }
+    if (after >= 0) put(below.length + gridRows + above.indexOf(r.x[after]), after);
+    rawCols.push(raw);
+    smoothCols.push(sm);
+  });
+  return [x, ...rawCols, ...smoothCols];
+}
