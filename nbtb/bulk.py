@@ -226,9 +226,10 @@ def decode_scalars(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray
                    ) -> tuple[list[ScalarBlock], np.ndarray, np.ndarray]:
     """Decode every scalar record that fits a template.
 
-    Payload CRCs of the stacked rows are checked here, on the matrix that is decoded anyway.
-    Returns the blocks, the leftover records (not CRC-checked: the caller checks them) and the
-    records whose payload CRC failed.
+    Payload CRCs of the rows a template matches are checked here, on the matrix decoded anyway:
+    those rows equal the template's first row outside its variable columns, so only those
+    columns enter the CRC. Returns the blocks, the leftover records (not CRC-checked: the caller
+    checks them) and the records whose payload CRC failed.
     """
     blocks: list[ScalarBlock] = []
     leftover: list[np.ndarray] = []
@@ -236,7 +237,9 @@ def decode_scalars(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray
     if len(offsets) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return blocks, empty, empty
-    order = np.argsort(lengths, kind="stable")
+    # a stable sort of uint16 keys is a radix sort: linear, where int64 keys take a merge sort
+    keys = lengths.astype(np.uint16) if int(lengths.max()) < 1 << 16 else lengths
+    order = np.argsort(keys, kind="stable")
     bounds = np.flatnonzero(np.diff(lengths[order])) + 1
     for group in np.split(order, bounds):
         length = int(lengths[group[0]])
@@ -244,12 +247,8 @@ def decode_scalars(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray
             # Long payloads are not scalars; tiny groups cost more to stack than to parse.
             leftover.append(group)
             continue
-        rows = stack(b, offsets[group], length + FOOTER)
-        ok = masked_crc_rows(rows[:, :length]) == stored_crc(rows)
-        if not ok.all():
-            corrupt.append(group[~ok])
-            group, rows = group[ok], rows[ok]
-        rows = rows[:, :length]
+        framed = stack(b, offsets[group], length + FOOTER)
+        rows = framed[:, :length]
         remaining = np.arange(len(group))
         while len(remaining):
             first = remaining[0]
@@ -259,18 +258,28 @@ def decode_scalars(b: np.ndarray, offsets: np.ndarray, lengths: np.ndarray
                 leftover.append(group[first : first + 1])
                 remaining = remaining[1:]
                 continue
+            variable = t.variable_columns()
             structure = np.ones(length, dtype=bool)
-            structure[t.variable_columns()] = False
-            sub = rows[remaining]
+            structure[variable] = False
+            whole = len(remaining) == len(rows)  # (the first template of a group: no copy)
+            sub = rows if whole else rows[remaining]
             match = (sub[:, structure] == rows[first, structure]).all(axis=1)
             if t.step is not None:
                 match &= _varint_shape_ok(sub, *t.step)
             if t.value[2].startswith("varint:"):
                 match &= _varint_shape_ok(sub, t.value[0], t.value[1])
             matched = remaining[match]
-            step, wall, value = _decode_block(rows[matched], t)
-            blocks.append(ScalarBlock(t.tag, t.metadata, t.is_tensor, group[matched], step, wall, value))
+            every = whole and len(matched) == len(rows)  # the usual case: one tag per length
+            block_rows = rows if every else rows[matched]
+            ok = masked_crc_rows(block_rows, variable) == stored_crc(framed if every else framed[matched])
+            if not ok.all():
+                corrupt.append(group[matched[~ok]])
+                matched, block_rows = matched[ok], block_rows[ok]
             remaining = remaining[~match]
+            if not len(matched):
+                continue
+            step, wall, value = _decode_block(block_rows, t)
+            blocks.append(ScalarBlock(t.tag, t.metadata, t.is_tensor, group[matched], step, wall, value))
     rest = np.sort(np.concatenate(leftover)) if leftover else np.zeros(0, dtype=np.int64)
     bad = np.sort(np.concatenate(corrupt)) if corrupt else np.zeros(0, dtype=np.int64)
     return blocks, rest, bad

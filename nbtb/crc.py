@@ -76,8 +76,12 @@ def _crc_of_zeros(length: int) -> int:
     return crc
 
 
-def crc_rows(rows: np.ndarray) -> np.ndarray:
-    """CRC-32C of each row of a (n, L) uint8 matrix, as uint32 (unmasked)."""
+def crc_rows(rows: np.ndarray, varying: list[int] | np.ndarray | None = None) -> np.ndarray:
+    """CRC-32C of each row of a (n, L) uint8 matrix, as uint32 (unmasked).
+
+    ``varying``: the columns where rows may differ from row 0, when the caller already knows
+    (every other column MUST equal row 0's); found here otherwise, at the cost of a pass.
+    """
     n, length = rows.shape
     if length == 0:
         return np.zeros(n, dtype=np.uint32)
@@ -85,7 +89,9 @@ def crc_rows(rows: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.uint32)
     tables = _tables(length)
     # Columns every row agrees on contribute one constant: fold them in once.
-    varying = np.flatnonzero((rows != rows[0]).any(axis=0))
+    if varying is None:
+        varying = np.flatnonzero((rows != rows[0]).any(axis=0))
+    varying = np.asarray(varying, dtype=np.int64)
     constant = np.uint32(_crc32c.crc32c(rows[0].tobytes()))
     if len(varying) == 0:
         return np.full(n, constant, dtype=np.uint32)
@@ -99,8 +105,8 @@ def crc_rows(rows: np.ndarray) -> np.ndarray:
     return acc ^ constant
 
 
-def masked_crc_rows(rows: np.ndarray) -> np.ndarray:
-    return mask(crc_rows(rows))
+def masked_crc_rows(rows: np.ndarray, varying: list[int] | np.ndarray | None = None) -> np.ndarray:
+    return mask(crc_rows(rows, varying))
 
 
 __all__ = ["masked_crc", "mask", "crc_rows", "masked_crc_rows", "MAX_VECTOR_LENGTH"]

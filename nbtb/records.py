@@ -49,14 +49,18 @@ def stack(b: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
     return windows[starts]
 
 
+def _unaligned(b: np.ndarray, dtype: str) -> np.ndarray:
+    """`b` read as little-endian `dtype` starting at EVERY byte (element i = bytes i..i+size-1):
+    one gather then reads a field at any offset, instead of a gather, shift and OR per byte."""
+    size = np.dtype(dtype).itemsize
+    if len(b) < size:
+        return np.zeros(0, dtype=dtype)
+    return np.ndarray((len(b) - size + 1,), dtype=dtype, buffer=b, strides=(1,))
+
+
 def _u32(b: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """Little-endian u32 at arbitrary (unaligned) positions."""
-    return (
-        b[pos].astype(np.uint32)
-        | (b[pos + 1].astype(np.uint32) << np.uint32(8))
-        | (b[pos + 2].astype(np.uint32) << np.uint32(16))
-        | (b[pos + 3].astype(np.uint32) << np.uint32(24))
-    )
+    return _unaligned(b, "<u4")[pos]
 
 
 def _valid_headers(b: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -65,15 +69,24 @@ def _valid_headers(b: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarr
     Lengths of 4 GiB or more are not considered: no event is that large, and the filter throws
     away most false candidates before any CRC is computed.
     """
-    hi = b[pos + 4] | b[pos + 5] | b[pos + 6] | b[pos + 7]
-    pos = pos[hi == 0]
+    length64 = _unaligned(b, "<u8")[pos]
+    small = length64 < (1 << 32)
+    pos = pos[small]
     if len(pos) == 0:
         return pos, pos
-    # Records of one length share one length CRC: compute it once per distinct length.
-    lengths = _u32(b, pos)
-    distinct, which = np.unique(lengths, return_inverse=True)
-    expected = masked_crc_rows(distinct.astype("<u8").view(np.uint8).reshape(-1, 8))
-    ok = expected[which] == _u32(b, pos + 8)
+    lengths = length64[small].astype(np.uint32)
+    # Records of one length share one length CRC: compute it once per distinct length (a table
+    # indexed by length when they are small, as scalar events' are: no sort of millions).
+    top = int(lengths.max())
+    if top < 1 << 16:
+        distinct = np.flatnonzero(np.bincount(lengths, minlength=top + 1)).astype(np.uint64)
+        table = np.zeros(top + 1, dtype=np.uint32)
+        table[distinct] = masked_crc_rows(distinct.astype("<u8").view(np.uint8).reshape(-1, 8))
+        expected = table[lengths]
+    else:
+        distinct, which = np.unique(lengths, return_inverse=True)
+        expected = masked_crc_rows(distinct.astype("<u8").view(np.uint8).reshape(-1, 8))[which]
+    ok = expected == _u32(b, pos + 8)
     return pos[ok], lengths[ok].astype(np.int64)
 
 
