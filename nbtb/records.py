@@ -75,19 +75,29 @@ def _valid_headers(b: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarr
     if len(pos) == 0:
         return pos, pos
     lengths = length64[small].astype(np.uint32)
-    # Records of one length share one length CRC: compute it once per distinct length (a table
-    # indexed by length when they are small, as scalar events' are: no sort of millions).
-    top = int(lengths.max())
-    if top < 1 << 16:
-        distinct = np.flatnonzero(np.bincount(lengths, minlength=top + 1)).astype(np.uint64)
-        table = np.zeros(top + 1, dtype=np.uint32)
-        table[distinct] = masked_crc_rows(distinct.astype("<u8").view(np.uint8).reshape(-1, 8))
-        expected = table[lengths]
-    else:
-        distinct, which = np.unique(lengths, return_inverse=True)
-        expected = masked_crc_rows(distinct.astype("<u8").view(np.uint8).reshape(-1, 8))[which]
+    # Records of one length share one length CRC: compute it once per distinct length. Small
+    # lengths (every scalar event's) index a table built from a bincount, with no sort of the
+    # millions of candidates; the rest (big records, false candidates) go through np.unique.
+    expected = np.empty(len(lengths), dtype=np.uint32)
+    small = lengths < _TABLE_LENGTHS
+    if small.any():
+        distinct = np.flatnonzero(np.bincount(lengths[small], minlength=_TABLE_LENGTHS))
+        table = np.zeros(_TABLE_LENGTHS, dtype=np.uint32)
+        table[distinct] = _length_crcs(distinct)
+        expected[small] = table[lengths[small]]
+    if not small.all():
+        distinct, which = np.unique(lengths[~small], return_inverse=True)
+        expected[~small] = _length_crcs(distinct)[which]
     ok = expected == _u32(b, pos + 8)
     return pos[ok], lengths[ok].astype(np.int64)
+
+
+_TABLE_LENGTHS = 1 << 16
+
+
+def _length_crcs(lengths: np.ndarray) -> np.ndarray:
+    """The masked CRC a header stores for each length (of its 8 little-endian bytes)."""
+    return masked_crc_rows(lengths.astype("<u8").view(np.uint8).reshape(-1, 8))
 
 
 def stored_crc(rows: np.ndarray) -> np.ndarray:
