@@ -59,7 +59,14 @@ RUN_CELL = """(i) => {
   window.__t0 = performance.now();
   window.jupyterapp.commands.execute('notebook:run-cell');
 }"""
-IDLE = "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'"
+# Cell i has finished: its execution count is back (run_cell clears it) and the kernel is idle.
+# "Kernel idle" alone can hold just after the run command, before the kernel went busy, and
+# the next timed cell would then wait behind the previous one.
+DONE = """(i) => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  return panel.content.widgets[i].model.executionCount !== null
+    && panel.sessionContext.session.kernel.status === 'idle';
+}"""
 PAINT_PROBE = """() => {
   window.__painted = null;
   new MutationObserver((ms, obs) => {
@@ -143,15 +150,15 @@ def measure(logdir: Path) -> dict[str, object]:
         received = count_received(page)
         open_notebook(page, lab, "bench.ipynb", timeout=180)
         page.evaluate(RUN_CELL, 0)  # %load_ext: the import, untimed
-        page.wait_for_function(IDLE, timeout=120_000)
+        page.wait_for_function(DONE, arg=0, timeout=120_000)
         bytes_before = received["bytes"]
         page.evaluate(PAINT_PROBE)
         page.evaluate(RUN_CELL, 1)
         page.wait_for_function("() => window.__painted !== null", timeout=600_000, polling=16)
         result["execute_to_first_paint_s"] = round(page.evaluate("() => window.__painted - window.__t0") / 1e3, 2)
-        page.wait_for_function(IDLE, timeout=120_000)
+        page.wait_for_function(DONE, arg=1, timeout=120_000)
         page.evaluate(RUN_CELL, 2)
-        page.wait_for_function(IDLE, timeout=120_000)
+        page.wait_for_function(DONE, arg=2, timeout=120_000)
         out = page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".jp-OutputArea").inner_text()
         result["kernel_cell_s"] = round(float(out.split("cell_s=")[1].split()[0]), 2)
         page.wait_for_timeout(1500)  # the other visible cards' replies
