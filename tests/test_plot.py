@@ -125,3 +125,23 @@ def test_smooth_fast_is_tb_smoothing(n, weight):
     # Asked at some points only (as a reduced picture does), the same numbers as the whole series.
     at = np.unique(rng.integers(0, max(n, 1), size=min(n, 40))) if n else np.zeros(0, np.int64)
     np.testing.assert_array_equal(smooth_fast(y, weight, at=at), got[at])
+
+
+@pytest.mark.parametrize("weight", [1e-9, 0.3, 0.6, 0.8])
+def test_smoothing_a_few_points_of_a_long_series_looks_back_a_window_only(weight, monkeypatch):
+    """A static picture asks ~30 points of a 25k-point series: those are smoothed from the last
+    window of points before each (w**window < 1e-20), not by a pass over the series; still TB's
+    numbers, even right after a drop by six orders of magnitude. (Heavier weights need windows
+    too long to pay off at this length, and take the full pass.)"""
+    import nbtb.widgets.smoothing as smoothing
+
+    calls = []
+    real = smoothing._smooth_in_windows
+    monkeypatch.setattr(smoothing, "_smooth_in_windows", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(7)
+    y = rng.normal(size=25_000).cumsum() + 50.0
+    y[:5_000] *= 1e6  # huge early values must not leak into the later average
+    at = np.unique(np.concatenate([[0, 1, 4_999, 5_000, 5_001, 24_999], rng.integers(0, 25_000, 24)]))
+    got = smoothing.smooth_fast(y, weight, at=at)
+    assert calls, "the window path was not taken"
+    np.testing.assert_allclose(got, smoothing.smooth(y, weight)[at], rtol=1e-9)

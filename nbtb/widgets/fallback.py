@@ -124,7 +124,8 @@ def render_svg(df: Any, tags: list[str], *, x: str = "step", smoothing: float = 
            '<rect width="100%" height="100%" fill="#fff"/>']
     if caption:
         out.append(f'<text x="0" y="13" font-size="11" fill="#666">{escape(caption)}</text>')
-    groups = dict(tuple(df.groupby("tag", sort=False))) if len(df) else {}
+    groups = _split({c: df[c].to_numpy() for c in ("tag", "run", "x", "value", "smoothed")}, "tag") \
+        if len(df) else {}
     for i, tag in enumerate(tags):
         ox = 1 + (i % cols) * (CARD_W + GAP)
         oy = top + (i // cols) * (CARD_H + GAP)
@@ -152,11 +153,11 @@ def _card(rows: Any, tag: str, ox: float, oy: float, x: str, smoothing: float, r
              f'fill="none" stroke="#ddd"/>',
              f'<text x="{ox + 8}" y="{oy + 15}" font-size="11" font-weight="bold" fill="#333">'
              f"{escape(_clip(tag, 50))}</text>"]
-    if rows is None or not len(rows):
+    if rows is None or not len(rows["x"]):
         parts.append("</g>")
         return "".join(parts)
-    xs = rows["x"].to_numpy(dtype=np.float64)
-    ys = np.concatenate([rows["value"].to_numpy(dtype=np.float64), rows["smoothed"].to_numpy(dtype=np.float64)])
+    xs = rows["x"].astype(np.float64)
+    ys = np.concatenate([rows["value"].astype(np.float64), rows["smoothed"].astype(np.float64)])
     ys = ys[np.isfinite(ys)]
     xs_f = xs[np.isfinite(xs)]
     x0, x1 = (float(xs_f.min()), float(xs_f.max())) if xs_f.size else (0.0, 1.0)
@@ -184,14 +185,24 @@ def _card(rows: Any, tag: str, ox: float, oy: float, x: str, smoothing: float, r
     for v, anchor in ((x0, "start"), (x1, "end")):
         parts.append(f'<text x="{sx(v):.1f}" y="{py + ph + 14}" text-anchor="{anchor}">{_fmt_x(v, x)}</text>')
     parts.append(f'<rect x="{px}" y="{py}" width="{pw}" height="{ph}" fill="none" stroke="#ccc"/>')
-    for run, g in rows.groupby("run", sort=True):
-        color = run_color(str(run))
-        gx = g["x"].to_numpy(dtype=np.float64)
+    for run, g in _split(rows, "run").items():  # sorted by run name
+        color = run_color(run)
+        gx = g["x"].astype(np.float64)
         if smoothing > 0:
-            parts.append(_path(gx, g["value"].to_numpy(dtype=np.float64), sx, sy, color, 1, 0.25))
-        parts.append(_path(gx, g["smoothed"].to_numpy(dtype=np.float64), sx, sy, color, 1.5, 1))
+            parts.append(_path(gx, g["value"].astype(np.float64), sx, sy, color, 1, 0.25))
+        parts.append(_path(gx, g["smoothed"].astype(np.float64), sx, sy, color, 1.5, 1))
     parts.append("</g>")
     return "".join(parts)
+
+
+def _split(cols: dict[str, np.ndarray], key: str) -> dict[str, dict[str, np.ndarray]]:
+    """Columns split by the values of ``cols[key]`` (sorted), rows keeping their order: a numpy
+    stand-in for a pandas groupby, whose per-group cost dominated a picture of 256 series."""
+    names, which = np.unique(cols[key].astype(str), return_inverse=True)
+    order = np.argsort(which, kind="stable")
+    bounds = np.cumsum(np.bincount(which, minlength=len(names)))[:-1]
+    pieces = {c: np.split(v[order], bounds) for c, v in cols.items()}
+    return {str(name): {c: pieces[c][i] for c in cols} for i, name in enumerate(names)}
 
 
 def _path(xs: np.ndarray, ys: np.ndarray, sx, sy, color: str, width: float, opacity: float) -> str:
