@@ -21,6 +21,8 @@ export interface GridRun {
 /** x, then every run's raw column, then every run's smoothed column (uPlot's AlignedData). */
 export type Table = (number | null | undefined)[][];
 
+import { type PixelSlots, pixelSlots } from "./reduce";
+
 const SLOTS = 4; // first, the earlier extreme, the later extreme, last
 
 /**
@@ -35,39 +37,15 @@ export function gridTable(runs: GridRun[], lo: number, hi: number, cols: number,
   cols = Math.max(1, Math.floor(cols));
   if (!(span > 0) || !Number.isFinite(span)) return null;
   const drawable = (v: number) => Number.isFinite(v) && (!log || v > 0);
-  const perRun: { slots: Int32Array; before: number; after: number }[] = [];
+  const perRun: PixelSlots[] = [];
   for (const r of runs) {
-    const slots = new Int32Array(cols * SLOTS).fill(-1); // per column: first, last, argmin, argmax
-    let before = -1;
-    let after = -1;
-    const n = r.x.length;
-    for (let i = 0; i < n; i++) {
-      const xi = r.x[i];
-      if (xi < lo) {
-        before = i;
-        continue;
-      }
-      if (xi > hi) {
-        if (after < 0) after = i;
-        continue;
-      }
-      const yi = r.raw[i];
-      if (!drawable(yi) || !drawable(r.smoothed[i])) return null;
-      let c = Math.floor(((xi - lo) / span) * cols);
-      if (c >= cols) c = cols - 1;
-      const k = c * SLOTS;
-      if (slots[k] < 0) {
-        slots[k] = slots[k + 1] = slots[k + 2] = slots[k + 3] = i;
-        continue;
-      }
-      slots[k + 1] = i;
-      if (yi < r.raw[slots[k + 2]]) slots[k + 2] = i;
-      if (yi > r.raw[slots[k + 3]]) slots[k + 3] = i;
+    const filed = pixelSlots(r.x, r.raw, lo, hi, cols);
+    if (filed.nonFinite.length) return null;
+    // Only the kept points are drawn, and a column's min is kept: checking them is enough.
+    for (const i of [...filed.slots, filed.before, filed.after]) {
+      if (i >= 0 && !(drawable(r.raw[i]) && drawable(r.smoothed[i]))) return null;
     }
-    for (const edge of [before, after]) {
-      if (edge >= 0 && !(drawable(r.raw[edge]) && drawable(r.smoothed[edge]))) return null;
-    }
-    perRun.push({ slots, before, after });
+    perRun.push(filed);
   }
 
   // Rows: the edge points' own x below lo, the slots, the edge points' x above hi.

@@ -19,12 +19,31 @@ export function reduceIndices(
   xMax: number,
   width: number,
 ): Uint32Array {
+  const { slots, before, after, nonFinite } = pixelSlots(x, y, xMin, xMax, width);
+  const keep = new Set<number>(nonFinite);
+  if (before >= 0) keep.add(before);
+  if (after >= 0) keep.add(after);
+  for (let k = 0; k < slots.length; k++) if (slots[k] >= 0) keep.add(slots[k]);
+  return Uint32Array.from(keep).sort();
+}
+
+export interface PixelSlots {
+  /** Per pixel column: first, last, argmin, argmax of the finite points in it (-1 = empty). */
+  slots: Int32Array;
+  /** The last point left of xMin and the first right of xMax (-1 = none). */
+  before: number;
+  after: number;
+  /** Points inside [xMin, xMax] whose y is not finite (each to be drawn as a gap). */
+  nonFinite: number[];
+}
+
+/** One pass over a sorted series, filing each point into its pixel column (see reduceIndices). */
+export function pixelSlots(x: ArrayLike<number>, y: ArrayLike<number>, xMin: number, xMax: number, width: number): PixelSlots {
   const n = x.length;
   const cols = Math.max(1, Math.floor(width));
   const span = xMax - xMin;
-  // Per column: first, last, argmin, argmax (-1 = empty).
   const slots = new Int32Array(cols * 4).fill(-1);
-  const extra: number[] = [];
+  const nonFinite: number[] = [];
   let before = -1;
   let after = -1;
   for (let i = 0; i < n; i++) {
@@ -39,7 +58,7 @@ export function reduceIndices(
     }
     const yi = y[i];
     if (!Number.isFinite(yi)) {
-      extra.push(i);
+      nonFinite.push(i);
       continue;
     }
     let c = span > 0 ? Math.floor(((xi - xMin) / span) * cols) : 0;
@@ -53,11 +72,7 @@ export function reduceIndices(
     if (yi < y[slots[k + 2]]) slots[k + 2] = i;
     if (yi > y[slots[k + 3]]) slots[k + 3] = i;
   }
-  const keep = new Set<number>(extra);
-  if (before >= 0) keep.add(before);
-  if (after >= 0) keep.add(after);
-  for (let k = 0; k < slots.length; k++) if (slots[k] >= 0) keep.add(slots[k]);
-  return Uint32Array.from(keep).sort();
+  return { slots, before, after, nonFinite };
 }
 
 /** Picks `idx` out of `a`: one gather used for step, wall time, value and smoothed alike. */
