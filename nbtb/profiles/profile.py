@@ -107,6 +107,8 @@ def _correlations(trace: Trace, idx: np.ndarray) -> np.ndarray:
     out = np.full(len(idx), -1, dtype=np.int64)
     if not len(idx):
         return out
+    if trace.correlation is not None:  # the fast path read them while scanning
+        return trace.correlation[idx]
     if trace.args is not None:
         for k, i in enumerate(idx.tolist()):
             args = trace.args[i]
