@@ -82,11 +82,35 @@ def test_the_one_process_path_equals_plain_json(text, single, trace_file):
     pd.testing.assert_frame_equal(Profile(single).steps, Profile(ref).steps)
 
 
-def test_cut_pieces_start_at_event_starts(text):
-    ranges = kineto_parallel.cut(text, 4)
-    assert len(ranges) == 4 and ranges[0][0] == 0 and ranges[-1][1] == len(text)
-    assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
-    assert all(text.startswith(b'\n  {\n    "ph": "', a) for a, _ in ranges[1:])
+def test_split_cuts_at_event_starts_into_even_groups(text):
+    groups = kineto_parallel.split([(text, 0, len(text))], 4)
+    ranges = [r for g in groups for r in g]
+    assert len(groups) == 4 and ranges[0][1] == 0 and ranges[-1][2] == len(text)
+    assert all(a[2] == b[1] for a, b in zip(ranges, ranges[1:]))
+    assert all(text.startswith(b'\n  {\n    "ph": "', a) for _, a, _ in ranges[1:])
+    sizes = [sum(b - a for _, a, b in g) for g in groups]
+    assert max(sizes) - min(sizes) < len(text) // 20
+    # ranges already cut (as the chunks of a stream are) are shared the same way
+    chunks = [r for g in kineto_parallel.split([(text, 0, len(text))], 7) for r in g]
+    groups = kineto_parallel.split(chunks, 3)
+    assert [r for g in groups for r in g][0][1] == 0 and len(groups) == 3
+    assert sum(b - a for g in groups for _, a, b in g) == len(text)
+
+
+@pytest.mark.parametrize("arrived", [0, 3, 1000])
+def test_a_stream_scanned_here_then_in_processes_equals_one_process(text, single, arrived):
+    """Chunks scanned here while they arrive, the rest shared out once all are there."""
+    chunks = [text[i:i + (256 << 10)] for i in range(0, len(text), 256 << 10)]
+    taken = []
+
+    def stream():
+        for c in chunks:
+            taken.append(c)
+            yield c
+
+    got = kineto_parallel.parse_kineto_stream(stream(), lambda: len(taken) > arrived, workers=2)
+    assert got is not None
+    assert_same(got, single)
 
 
 def _raises(*_):
@@ -125,9 +149,9 @@ def test_no_children_are_left_behind(text):
 def test_a_large_gzipped_trace_takes_the_parallel_path(trace_file, single, monkeypatch):
     monkeypatch.setattr(kineto_parallel, "worker_count", lambda size: 2)
     seen = []
-    real = kineto_parallel.scan_parallel
-    monkeypatch.setattr(kineto_parallel, "scan_parallel", lambda *a: seen.append(a[1]) or real(*a))
-    got = parse_trace_json(open(trace_file, "rb").read(), trace_file)
+    real = kineto_parallel.parse_kineto_stream
+    monkeypatch.setattr(kineto_parallel, "parse_kineto_stream", lambda *a: seen.append(a[2]) or real(*a))
+    got = parse_trace_json(open(trace_file, "rb").read(), trace_file)  # returns: the stream is drained once
     assert seen == [2]
     assert_same(got, single)
 
@@ -150,3 +174,28 @@ def test_raw_args_slices_one_buffer():
     args = RawArgs(b'{"a": 1}{"b": 2}', np.array([8, 8, 16]))
     assert len(args) == 3 and list(args) == [b'{"a": 1}', b"", b'{"b": 2}']
     assert args[2] == b'{"b": 2}' and args[-1] == b'{"b": 2}' and args[0:2] == [b'{"a": 1}', b""]
+
+
+def test_lane_order_is_the_stable_lexsort_it_replaces():
+    from nbtb.profiles.profile import lane_order
+
+    rng = np.random.default_rng(0)
+    for n in [0, 1, 2, 7, 300, 5000]:
+        for _ in range(20):  # few distinct values: many ties on every key
+            pid, tid = rng.integers(0, 3, n), rng.integers(-2, 3, n)
+            ts, dur = rng.integers(0, 30, n).astype(float), rng.integers(0, 4, n).astype(float)
+            np.testing.assert_array_equal(lane_order(pid, tid, ts, dur), np.lexsort((-dur, ts, tid, pid)))
+
+
+def test_launch_steps_is_the_dict_lookup_it_replaces():
+    from nbtb.profiles.profile import _launch_steps
+
+    rng = np.random.default_rng(1)
+    for n in [0, 1, 5, 200]:
+        for _ in range(20):
+            r_corr, r_step = rng.integers(-1, 30, n), rng.integers(0, 9, n)
+            g_corr = rng.integers(-1, 40, n + 3)
+            launched_in = dict(zip(r_corr.tolist(), r_step.tolist()))
+            launched_in.pop(-1, None)
+            want = [launched_in.get(c, -1) for c in g_corr.tolist()]
+            np.testing.assert_array_equal(_launch_steps(r_corr, r_step, g_corr), want)

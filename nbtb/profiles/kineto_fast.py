@@ -37,7 +37,7 @@ import json
 import re
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -88,34 +88,33 @@ def parse_kineto_layout(data: bytes) -> Trace | None:
 
 
 def parse_kineto_chunks(chunks: Iterable[bytes]) -> Trace | None:
-    """The same, from the text in consecutive pieces (e.g. as a gzip stream is inflated).
+    """The same, from the text in consecutive pieces (e.g. as a gzip stream is inflated); the
+    scan of one piece overlaps the inflating of the next (zlib releases the GIL)."""
+    pieces: list[Piece | None] = []
+    for k, (buf, start, stop) in enumerate(cut_chunks(chunks)):
+        if k == 0 and not looks_like_kineto(buf):
+            return None
+        pieces.append(scan_piece(buf, start, stop))
+        if pieces[-1] is None:
+            return None
+    return assemble(pieces)  # type: ignore[arg-type]
 
-    Each piece is cut at the last event start in it, so every event is scanned whole; the scan of
-    one piece overlaps the inflating of the next (zlib releases the GIL).
-    """
-    pieces: list[Piece] = []
-    ok = True
+
+def cut_chunks(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, int, int]]:
+    """(buffer, start, stop) ranges holding whole events, from text arriving in chunks: each
+    chunk (after the rest of the one before) is cut at the last event start in it and scanned in
+    place up to there, so only the short rest is ever copied."""
     rest = b""
-    first = True
     for chunk in chunks:
         buf = rest + chunk if rest else chunk
-        if first:
-            first = False
-            ok = looks_like_kineto(buf)
         cut = buf.rfind(b"\n  {\n")
         if cut <= 0:
             rest = buf
             continue
-        if ok:
-            piece = scan_piece(buf, 0, cut)  # scanned in place up to `cut`: no copy of the piece
-            ok = piece is not None
-            pieces.append(piece)
+        yield buf, 0, cut
         rest = buf[cut:]
-    if ok and rest:
-        piece = scan_piece(rest, 0, len(rest))
-        ok = piece is not None
-        pieces.append(piece)
-    return assemble(pieces) if ok else None
+    if rest:
+        yield rest, 0, len(rest)
 
 
 def looks_like_kineto(head: bytes) -> bool:

@@ -22,9 +22,10 @@ import signal
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 
-from .kineto_fast import EVENT_START, Piece, assemble, looks_like_kineto, scan_piece
+from .kineto_fast import EVENT_START, Piece, assemble, cut_chunks, looks_like_kineto, scan_piece
 from .trace import Trace
 
 MIN_PARALLEL_BYTES = 20 << 20  # below this, forking costs more than it saves
@@ -32,6 +33,7 @@ MAX_WORKERS = 8
 # a child is given this long after the parent's own piece is done (plus the time that took,
 # scaled by its share) before its piece is scanned here instead
 GRACE_S = 10.0
+STREAM_PIECE = 2 << 20  # bytes of text scanned at a time while the rest is still being inflated
 
 
 def worker_count(size: int) -> int:
@@ -45,17 +47,7 @@ def worker_count(size: int) -> int:
     return max(1, min(cores, MAX_WORKERS, size // MIN_PARALLEL_BYTES))
 
 
-def cut(text: bytes, n: int) -> list[tuple[int, int]]:
-    """text split into n (or fewer) consecutive (start, stop) ranges, each cut just before an
-    event start, so no event straddles two pieces."""
-    bounds = [0]
-    for k in range(1, n):
-        at = text.find(EVENT_START, max(len(text) * k // n, bounds[-1] + 1))
-        if at < 0:
-            break
-        bounds.append(at)
-    bounds.append(len(text))
-    return list(zip(bounds[:-1], bounds[1:]))
+Range = tuple[bytes, int, int]  # (buffer, start, stop): whole events, scanned in place
 
 
 def parse_kineto_text(text: bytes, workers: int | None = None) -> Trace | None:
@@ -64,20 +56,65 @@ def parse_kineto_text(text: bytes, workers: int | None = None) -> Trace | None:
     if not looks_like_kineto(text):
         return None
     workers = worker_count(len(text)) if workers is None else workers
-    pieces = scan_parallel(text, workers) if workers > 1 else [scan_piece(text, 0, len(text))]
-    return assemble(pieces) if all(p is not None for p in pieces) else None
+    return _assembled(scan_ranges([(text, 0, len(text))], workers))
 
 
-def scan_parallel(text: bytes, workers: int) -> list[Piece | None]:
-    """`scan_piece` of each piece of `text`, pieces scanned in `workers` processes (this one too)."""
-    ranges = cut(text, workers)
-    children = [_Child.start(text, a, b) for a, b in ranges[1:]]
+def parse_kineto_stream(chunks: Iterable[bytes], finished: Callable[[], bool], workers: int) -> Trace | None:
+    """The same for text still arriving in chunks (a gzip stream inflated on another thread):
+    while it arrives, each chunk is scanned here; once `finished()` says every chunk is there, what
+    is left is shared among `workers` processes."""
+    pieces: list[Piece | None] = []
+    ranges = cut_chunks(chunks)
+    for k, r in enumerate(ranges):
+        if k == 0 and not looks_like_kineto(r[0]):
+            return None
+        # scanned in small pieces: the inflating thread needs the GIL between its zlib calls, and
+        # a regex call over a whole chunk would hold it for ~50 ms each time
+        small = [x for g in split([r], -(-(r[2] - r[1]) // STREAM_PIECE)) for x in g]
+        while small and not finished():
+            pieces.append(scan_piece(*small.pop(0)))
+            if pieces[-1] is None:
+                return None
+        if small:  # every chunk is there: share out what is left
+            pieces += scan_ranges(small + list(ranges), workers)
+            break
+    return _assembled(pieces)
+
+
+def _assembled(pieces: list[Piece | None]) -> Trace | None:
+    return assemble(pieces) if all(p is not None for p in pieces) else None  # type: ignore[arg-type]
+
+
+def split(ranges: list[Range], n: int) -> list[list[Range]]:
+    """The ranges shared into n (or fewer) consecutive groups of about equal size, cutting a range
+    where needed just before an event start, so no event straddles two groups."""
+    total = sum(b - a for _, a, b in ranges)
+    groups: list[list[Range]] = [[]]
+    done = 0  # bytes in the groups so far
+    for buf, a, b in ranges:
+        while len(groups) < n and done + (b - a) > total * len(groups) // n:
+            at = buf.find(EVENT_START, a + max(total * len(groups) // n - done, 1), b)
+            if at < 0:
+                break  # no event starts there: the next group starts with the next range
+            groups[-1].append((buf, a, at))
+            done += at - a
+            a = at
+            groups.append([])
+        groups[-1].append((buf, a, b))
+        done += b - a
+    return [g for g in groups if g]
+
+
+def scan_ranges(ranges: list[Range], workers: int) -> list[Piece | None]:
+    """`scan_piece` of each range, the ranges shared among `workers` processes (this one too)."""
+    groups = split(ranges, workers) if workers > 1 else [ranges]
+    children = [_Child.start(g) for g in groups[1:]]
     t0 = time.perf_counter()
-    pieces = [scan_piece(text, *ranges[0])]
+    pieces = [scan_piece(*r) for r in groups[0]]
     deadline = time.perf_counter() + GRACE_S + 2 * (time.perf_counter() - t0)
-    for child, (a, b) in zip(children, ranges[1:]):
+    for child, group in zip(children, groups[1:]):
         got = child.result(deadline)
-        pieces.append(got if got is not _FAILED else scan_piece(text, a, b))
+        pieces += got if got is not _FAILED else [scan_piece(*r) for r in group]
     return pieces
 
 
@@ -85,13 +122,13 @@ _FAILED = object()
 
 
 class _Child:
-    """One forked process scanning text[a:b] and sending back its pickled Piece (or None)."""
+    """One forked process scanning some ranges and sending back their pickled Pieces."""
 
     def __init__(self, pid: int, conn: Connection | None) -> None:
         self.pid, self.conn = pid, conn
 
     @classmethod
-    def start(cls, text: bytes, a: int, b: int) -> "_Child":
+    def start(cls, ranges: list[Range]) -> "_Child":
         try:
             r, w = os.pipe()
         except OSError:
@@ -110,7 +147,7 @@ class _Child:
             code = 1
             try:
                 os.close(r)
-                reply = pickle.dumps(("piece", _child_scan(text, a, b)), protocol=pickle.HIGHEST_PROTOCOL)
+                reply = pickle.dumps(("pieces", _child_scan(ranges)), protocol=pickle.HIGHEST_PROTOCOL)
                 Connection(w).send_bytes(reply)
                 code = 0
             finally:
@@ -119,15 +156,15 @@ class _Child:
         return cls(pid, Connection(r))
 
     def result(self, deadline: float):
-        """The child's Piece (None: not the layout), or _FAILED."""
+        """The child's Pieces (None for one not in the layout), or _FAILED."""
         if self.conn is None:
             return _FAILED
         out = _FAILED
         try:
             if self.conn.poll(max(0.0, deadline - time.perf_counter())):
-                kind, piece = pickle.loads(self.conn.recv_bytes())
-                if kind == "piece" and (piece is None or isinstance(piece, Piece)):
-                    out = piece
+                kind, pieces = pickle.loads(self.conn.recv_bytes())
+                if kind == "pieces" and all(p is None or isinstance(p, Piece) for p in pieces):
+                    out = pieces
         except (EOFError, OSError, pickle.UnpicklingError, ValueError, TypeError):
             pass
         finally:
@@ -147,6 +184,6 @@ class _Child:
             pass
 
 
-def _child_scan(text: bytes, a: int, b: int) -> Piece | None:
+def _child_scan(ranges: list[Range]) -> list[Piece | None]:
     """What a child does (a separate function so tests can make it fail)."""
-    return scan_piece(text, a, b)
+    return [scan_piece(*r) for r in ranges]
