@@ -275,3 +275,21 @@ def test_a_failing_profile_listing_is_reported_not_hidden(tmp_path, monkeypatch)
         assert "profiles could not be listed" in dash.status and "permission denied" in dash.status
     finally:
         dash.close()
+
+
+def test_profile_view_reads_its_profile_before_the_browser_asks(torch_logdir, monkeypatch):
+    import nbtb
+
+    view = nbtb.ProfileView(str(torch_logdir))
+    view._profile_prefetch.join(30)
+    assert not view._profile_prefetch.is_alive()
+    reads = []
+    real = view._source.profile
+    monkeypatch.setattr(view._source, "profile", lambda *a, **k: reads.append(a) or real(*a, **k))
+    sent = []
+    view.send = lambda msg, buffers=None: sent.append((msg, buffers or []))
+    view._on_msg(view, {"kind": "profile_request", "request_id": 4, "run": view.profile_run,
+                        "session": view.profile_session}, [])
+    head, cols = decode(sent)
+    assert head["error"] is None and head["n"] == len(cols["start"]) > 500
+    assert reads == []  # answered from what the view read ahead

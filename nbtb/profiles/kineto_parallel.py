@@ -1,10 +1,13 @@
-"""Scan a large Kineto-layout text on every core: one piece per core, in forked processes.
+"""Scan a large Kineto-layout text on every core: one group of pieces per core, in forked processes.
 
-The regex scan and the column building of kineto_fast.py are pure Python/C work under the GIL,
-so threads do not help; forked children do, and they see the parent's text without a copy
-(copy-on-write). The parent cuts the text at event starts, forks one child per piece but the
-first, scans the first piece itself, then reads each child's `Piece` (numpy arrays, distinct
-names with codes, args as one buffer: a few pickled objects, not a million) from a pipe.
+The regex scan and the column building of kineto_fast.py are Python/C work under the GIL, so
+threads do not help; forked children do, and they see the parent's text without a copy
+(copy-on-write). The parent cuts what is left to scan at event starts into one group per core,
+forks a child for each group but the first, scans the first itself, then reads each child's
+`Piece`s (numpy arrays, distinct names with codes, args as one buffer: a few pickled objects,
+not a million) from a pipe. For a gzip file, the pieces inflated before the last one arrives are
+scanned in this process meanwhile (`parse_kineto_stream`): inflating is serial, and a fork
+needs the text it shares to be there already.
 
 Only where it pays and is safe: a text of at least `MIN_PARALLEL_BYTES`, a platform with
 `os.fork`, more than one usable core. A child that fails (an exception, a crash, a non-piece
@@ -30,8 +33,8 @@ from .trace import Trace
 
 MIN_PARALLEL_BYTES = 20 << 20  # below this, forking costs more than it saves
 MAX_WORKERS = 8
-# a child is given this long after the parent's own piece is done (plus the time that took,
-# scaled by its share) before its piece is scanned here instead
+# a child is given this long after the parent's own group is done (plus twice the time that
+# took) before its group is scanned here instead
 GRACE_S = 10.0
 STREAM_PIECE = 2 << 20  # bytes of text scanned at a time while the rest is still being inflated
 

@@ -11,6 +11,7 @@ event) stay in the kernel until the pointer rests on an event (``profile_args_re
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -394,6 +395,23 @@ class ProfileCache:
 
     def clear(self) -> None:
         self._items.clear()
+
+
+def prefetch(widget: Any, run: str, session: str) -> threading.Thread:
+    """Read and encode the profile ``nbtb.ProfileView`` will be asked for first, in a thread,
+    while the browser is still loading the widget; the request then finds it in the cache (or
+    waits on the widget's lock for it). A failure is left for the request to report."""
+
+    def work() -> None:
+        try:
+            with widget._lock:
+                widget.__dict__.setdefault("_profile_cache", ProfileCache()).get(widget._source, run, session)
+        except Exception:
+            pass
+
+    thread = threading.Thread(target=work, daemon=True, name="nbtb-profile-prefetch")
+    thread.start()
+    return thread
 
 
 def overview_message(request_id: int, enc: Encoded) -> Message:
