@@ -211,10 +211,14 @@ def test_reply_carries_every_event_of_the_real_trace(dash, torch_logdir):
     assert head["lanes"]
     for i, ln in enumerate(head["lanes"]):  # rows each lane needs
         assert ln["depth"] == cols["depth"][cols["lane"] == i].max() + 1
-    # the overview follows the columns, in its own message
-    last = messages[-1][0]
-    assert last["kind"] == "profile_overview" and last["request_id"] == 11
-    assert last["overview"] == prof.overview().to_dict()
+    # the overview is not computed for the columns: the browser asks for it once they are drawn
+    assert all(m["kind"] == "profile_reply" for m, _ in messages) and head["overview"] is None
+    [(ov, bufs)] = ask(dash, kind="profile_overview_request", request_id=11, run=run, session=session)
+    assert ov["kind"] == "profile_overview" and ov["request_id"] == 11 and not bufs
+    assert ov["overview"] == prof.overview().to_dict()
+    # a cached profile carries it in the header
+    head, _ = decode(ask(dash, kind="profile_request", request_id=12, run=run, session=session))
+    assert head["overview"] == ov["overview"]
 
 
 def test_args_on_demand(dash, torch_logdir):
@@ -234,6 +238,8 @@ def test_args_on_demand(dash, torch_logdir):
 def test_unknown_profile_is_an_error_reply_not_a_hang(dash):
     [(reply, bufs)] = ask(dash, kind="profile_request", request_id=5, run="nope", session="x")
     assert reply["request_id"] == 5 and reply["parts"] == 1 and reply["error"] and not bufs
+    [(reply, bufs)] = ask(dash, kind="profile_overview_request", request_id=6, run="nope", session="x")
+    assert reply["kind"] == "profile_overview" and reply["request_id"] == 6 and reply["overview"]["error"]
 
 
 def test_profile_view_opens_the_first_profile_and_names_missing_ones(torch_logdir):

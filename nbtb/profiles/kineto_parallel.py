@@ -73,7 +73,7 @@ def parse_kineto_stream(chunks: Iterable[bytes], finished: Callable[[], bool], w
             return None
         # scanned in small pieces: the inflating thread needs the GIL between its zlib calls, and
         # a regex call over a whole chunk would hold it for ~50 ms each time
-        small = [x for g in split([r], -(-(r[2] - r[1]) // STREAM_PIECE)) for x in g]
+        small = _small([r])
         while small and not finished():
             pieces.append(scan_piece(*small.pop(0)))
             if pieces[-1] is None:
@@ -108,12 +108,19 @@ def split(ranges: list[Range], n: int) -> list[list[Range]]:
     return [g for g in groups if g]
 
 
+def _small(ranges: list[Range]) -> list[Range]:
+    """The ranges cut into pieces of about STREAM_PIECE bytes. Scanned in this process, each
+    regex call then holds the GIL for milliseconds, not a second: the kernel's other threads
+    (sending the widget to the browser, say) keep running while a profile is read in a thread."""
+    return [x for r in ranges for g in split([r], -(-(r[2] - r[1]) // STREAM_PIECE)) for x in g]
+
+
 def scan_ranges(ranges: list[Range], workers: int) -> list[Piece | None]:
     """`scan_piece` of each range, the ranges shared among `workers` processes (this one too)."""
     groups = split(ranges, workers) if workers > 1 else [ranges]
     children = [_Child.start(g) for g in groups[1:]]
     t0 = time.perf_counter()
-    pieces = [scan_piece(*r) for r in groups[0]]
+    pieces = [scan_piece(*r) for r in _small(groups[0])]
     deadline = time.perf_counter() + GRACE_S + 2 * (time.perf_counter() - t0)
     for child, group in zip(children, groups[1:]):
         got = child.result(deadline)
