@@ -284,11 +284,20 @@ def test_a_failing_profile_listing_is_reported_not_hidden(tmp_path, monkeypatch)
 
 
 def test_profile_view_reads_its_profile_before_the_browser_asks(torch_logdir, monkeypatch):
+    import threading
+
     import nbtb
 
+    # the read does not need the widget's lock (displaying the widget takes it)
+    constructed = threading.Event()
+    real_profile = nbtb.Logdir.profile
+    monkeypatch.setattr(nbtb.Logdir, "profile", lambda *a, **k: constructed.wait(10) and real_profile(*a, **k))
     view = nbtb.ProfileView(str(torch_logdir))
-    view._profile_prefetch.join(30)
-    assert not view._profile_prefetch.is_alive()
+    with view._lock:  # held here (as the display does) while the prefetch reads: it still finishes
+        constructed.set()
+        view._profile_prefetch.join(30)
+        assert not view._profile_prefetch.is_alive()
+    monkeypatch.setattr(nbtb.Logdir, "profile", real_profile)
     reads = []
     real = view._source.profile
     monkeypatch.setattr(view._source, "profile", lambda *a, **k: reads.append(a) or real(*a, **k))

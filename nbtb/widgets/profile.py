@@ -380,38 +380,64 @@ class ProfileCache:
 
     def __init__(self) -> None:
         self._items: OrderedDict[tuple[str, str], Encoded] = OrderedDict()
+        self._reading: dict[tuple[str, str], threading.Event] = {}  # prefetches under way
+        self._guard = threading.Lock()  # _items is changed by the prefetch thread too
 
     def get(self, source: Any, run: str, session: str) -> Encoded:
         key = (run, session)
-        if key in self._items:
+        reading = self._reading.get(key)
+        if reading is not None:  # the prefetch is reading it: wait rather than read it twice
+            reading.wait()
+        with self._guard:
+            enc = self._items.get(key)
+            if enc is not None:
+                self._items.move_to_end(key)
+                return enc
+        return self._put(key, _read(source, run, session))
+
+    def prefetch(self, source: Any, run: str, session: str) -> threading.Thread:
+        """Read and encode one profile in a thread; `get` of it waits for that thread.
+
+        Without the widget's lock: the display of the widget (its static picture) takes that
+        lock, and must not wait seconds for the parse. ``Logdir.profile`` lists and reads files
+        and keeps no state, so it may run beside the loader's other users."""
+        key = (run, session)
+        done = self._reading[key] = threading.Event()
+
+        def work() -> None:
+            try:
+                self._put(key, _read(source, run, session))
+            except Exception:
+                pass  # the request reads it again and reports the error in its reply
+            finally:
+                self._reading.pop(key, None)
+                done.set()
+
+        thread = threading.Thread(target=work, daemon=True, name="nbtb-profile-prefetch")
+        thread.start()
+        return thread
+
+    def _put(self, key: tuple[str, str], enc: Encoded) -> Encoded:
+        with self._guard:
+            self._items[key] = enc
             self._items.move_to_end(key)
-            return self._items[key]
-        profile = source.profile(run, session=session or None)
-        enc = encode_profile(profile, run, session)
-        self._items[key] = enc
-        while len(self._items) > CACHE:
-            self._items.popitem(last=False)
+            while len(self._items) > CACHE:
+                self._items.popitem(last=False)
         return enc
 
     def clear(self) -> None:
-        self._items.clear()
+        with self._guard:
+            self._items.clear()
+
+
+def _read(source: Any, run: str, session: str) -> Encoded:
+    return encode_profile(source.profile(run, session=session or None), run, session)
 
 
 def prefetch(widget: Any, run: str, session: str) -> threading.Thread:
-    """Read and encode the profile ``nbtb.ProfileView`` will be asked for first, in a thread,
-    while the browser is still loading the widget; the request then finds it in the cache (or
-    waits on the widget's lock for it). A failure is left for the request to report."""
-
-    def work() -> None:
-        try:
-            with widget._lock:
-                widget.__dict__.setdefault("_profile_cache", ProfileCache()).get(widget._source, run, session)
-        except Exception:
-            pass
-
-    thread = threading.Thread(target=work, daemon=True, name="nbtb-profile-prefetch")
-    thread.start()
-    return thread
+    """Read the profile ``nbtb.ProfileView`` will be asked for first while the browser is still
+    loading the widget; the request then finds it in the cache, or waits for it."""
+    return widget.__dict__.setdefault("_profile_cache", ProfileCache()).prefetch(widget._source, run, session)
 
 
 def overview_message(request_id: int, enc: Encoded) -> Message:
