@@ -190,8 +190,8 @@ def assemble(pieces: list[Piece]) -> Trace | None:
     tid = numbers[:, 1].astype(np.int64)
     ts = np.ascontiguousarray(numbers[:, 2])
     dur = np.ascontiguousarray(numbers[:, 3])
-    names = _merged(pieces, "names", "name_codes")
-    cats = _merged(pieces, "cats", "cat_codes")
+    names = _coded(pieces, "names", "name_codes")
+    cats = _coded(pieces, "cats", "cat_codes")
     if names is None or cats is None:
         return None
     blobs = [p.args for p in pieces]
@@ -200,8 +200,8 @@ def assemble(pieces: list[Piece]) -> Trace | None:
     correlation = [p.correlation for p in pieces]
     ids = IdMap()
     if odd:  # e.g. Kineto's "Spans" span, with string pid/tid
-        names += [str(e.get("name", "")) for e in odd]
-        cats += [str(e.get("cat", "")) for e in odd]
+        names.extend(str(e.get("name", "")) for e in odd)
+        cats.extend(str(e.get("cat", "")) for e in odd)
         pid = np.concatenate([pid, np.array([ids.code(e.get("pid", 0)) for e in odd], np.int64)])
         tid = np.concatenate([tid, np.array([ids.code(e.get("tid", 0)) for e in odd], np.int64)])
         ts = np.concatenate([ts, np.array([float(e["ts"]) for e in odd])])
@@ -212,24 +212,49 @@ def assemble(pieces: list[Piece]) -> Trace | None:
         ends.append(odd_end + int(sizes[-1]))
         correlation.append(first_correlations(blobs[-1], odd_end))
     args_raw = RawArgs(b"".join(blobs), np.concatenate(ends))
-    trace = Trace(name=names, cat=cats, pid=pid, tid=tid, ts=ts, dur=dur, args=None, args_raw=args_raw,
-                  correlation=np.concatenate(correlation))
+    trace = Trace(name=names.values(), cat=cats.values(), pid=pid, tid=tid, ts=ts, dur=dur, args=None,
+                  args_raw=args_raw, correlation=np.concatenate(correlation),
+                  codes={"name": names.pair(), "cat": cats.pair()})
     finish(trace, ids, other)
     trace.memory = _memory_frame([p.memory for p in pieces])
     return trace
 
 
-def _merged(pieces: list[Piece], distinct: str, codes: str) -> list | None:
-    """Every piece's codes mapped onto one table of distinct values, decoded once each."""
-    table: dict = {}
+class _Coded:
+    """A string column as codes into a table of distinct values."""
+
+    def __init__(self, codes: np.ndarray, table: list[str]) -> None:
+        self.parts, self.table = [codes], table
+        self.index = {v: k for k, v in enumerate(table)}
+
+    def extend(self, values: Iterable[str]) -> None:
+        self.parts.append(np.array([self.index.setdefault(v, len(self.index)) for v in values], dtype=np.int64))
+        self.table = list(self.index)
+
+    def pair(self) -> tuple[np.ndarray, list[str]]:
+        if len(self.parts) > 1:
+            self.parts = [np.concatenate(self.parts)]
+        return self.parts[0], self.table
+
+    def values(self) -> list[str]:
+        codes, table = self.pair()
+        return np.array(table, dtype=object)[codes].tolist()
+
+
+def _coded(pieces: list[Piece], distinct: str, codes: str) -> _Coded | None:
+    """Every piece's codes mapped onto one table of distinct values, decoded once each (two raw
+    spellings of one string, escaped or not, become one value)."""
+    raw: dict = {}
     parts = []
     for p in pieces:
-        remap = np.array([table.setdefault(v, len(table)) for v in getattr(p, distinct)], dtype=np.int64)
+        remap = np.array([raw.setdefault(v, len(raw)) for v in getattr(p, distinct)], dtype=np.int64)
         parts.append(remap[getattr(p, codes)] if len(remap) else np.zeros(0, np.int64))
-    text = _decode(list(table))
+    text = _decode(list(raw))
     if text is None:
         return None
-    return np.array(text, dtype=object)[np.concatenate(parts)].tolist()
+    index: dict = {}
+    same = np.array([index.setdefault(v, len(index)) for v in text], dtype=np.int64)
+    return _Coded(same[np.concatenate(parts)] if len(same) else np.zeros(0, np.int64), list(index))
 
 
 _MEM_MARK = b'"name": "[memory]",'
@@ -254,12 +279,15 @@ def _memory_frame(parts: list) -> pd.DataFrame:
 
         return empty_memory()
     ts, reserved, allocated, dev_id, dev_type = (np.concatenate([p[k] for p in parts]) for k in range(5))
-    kinds = {(int(t), int(i)): device_name(int(t), int(i)) for t, i in set(zip(dev_type, dev_id))}
+    # a name per distinct (type, id) pair, not per sample
+    pairs, inverse = np.unique(np.stack([dev_type.astype(np.int64), dev_id.astype(np.int64)], axis=1),
+                               axis=0, return_inverse=True)
+    kinds = np.array([device_name(int(t), int(i)) for t, i in pairs], dtype=object)
     frame = pd.DataFrame({
         "ts": ts.astype(np.float64),
         "allocated": allocated.astype(np.int64),
         "reserved": reserved.astype(np.int64),
-        "device": [kinds[(int(t), int(i))] for t, i in zip(dev_type, dev_id)],
+        "device": kinds[inverse.reshape(-1)],
     })
     return frame.sort_values("ts", kind="stable", ignore_index=True)
 

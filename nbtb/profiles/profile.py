@@ -41,6 +41,9 @@ class Profile:
         n = len(trace.name)
         ts, dur = trace.ts, trace.dur
         self._order = order = lane_order(trace.pid, trace.tid, ts, dur)
+        # the timeline's name/cat as (codes, distinct values) when the reader had them (the widget
+        # encodes these without hashing every string again)
+        self.timeline_codes = {k: (codes[order], table) for k, (codes, table) in trace.codes.items()}
         names = np.array(trace.name, dtype=object)[order] if n else np.array([], dtype=object)
         cats = np.array(trace.cat, dtype=object)[order] if n else np.array([], dtype=object)
         self.steps = _steps(trace)
@@ -158,7 +161,7 @@ def _steps(trace: Trace) -> pd.DataFrame:
     start = np.array([m[1] for m in marks], dtype=np.float64)
     end = np.array([m[2] for m in marks], dtype=np.float64)
     # categories are few: compare codes, not 650k strings
-    codes, distinct = pd.factorize(np.asarray(trace.cat, dtype=object))
+    codes, distinct = trace.codes.get("cat") or pd.factorize(np.asarray(trace.cat, dtype=object))
     gpu = np.flatnonzero(np.isin(codes, [k for k, c in enumerate(distinct) if c in GPU_CATS]))
     if len(gpu):
         runtime = np.flatnonzero(np.isin(codes, [k for k, c in enumerate(distinct) if c in RUNTIME_CATS]))

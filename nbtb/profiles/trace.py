@@ -39,6 +39,9 @@ class Trace:
     args_raw: Sequence[bytes] | None = None
     # the fast path's "correlation" arg of each event (-1 where none), read while scanning
     correlation: np.ndarray | None = None
+    # the fast path's name and cat columns also as (codes, table of distinct values): spares
+    # hashing 650k strings again to group or encode them
+    codes: dict = field(default_factory=dict)
     # the text of string pids/tids (Kineto's "Spans"), by the negative code they were given
     id_names: dict = field(default_factory=dict)
     # (step number, start, end) of the host-side step markers, in µs

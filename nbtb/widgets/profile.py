@@ -201,8 +201,9 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
     draw = np.argsort(lane * (MAX_DEPTH + 1) + depth, kind="stable")  # keeps the ts order within
     lane, ts, dur, depth, self_us = lane[draw], ts[draw], dur[draw], depth[draw], self_us[draw]
     order = order[draw]
-    names, name_idx = _factorize(ev["name"])
-    cats, cat_idx = _factorize(ev["cat"])
+    coded = getattr(profile, "timeline_codes", None) or {}
+    names, name_idx = _factorize(ev["name"], coded.get("name"))
+    cats, cat_idx = _factorize(ev["cat"], coded.get("cat"))
     name_idx, cat_idx = name_idx[order], cat_idx[order]
     if len(cats) > MAX_CATS:  # keep the commonest; the rest become "other"
         counts = np.bincount(cat_idx, minlength=len(cats))
@@ -243,10 +244,13 @@ def _uint_for(count: int) -> str:
 _DTYPES = {"f8": "f64", "f4": "f32", "u4": "u32", "u2": "u16", "u1": "u8"}
 
 
-def _factorize(column: Any) -> tuple[list[str], np.ndarray]:
-    """Distinct strings of a column and each row's code (a categorical column's own codes)."""
+def _factorize(column: Any, coded: tuple[np.ndarray, list[str]] | None = None) -> tuple[list[str], np.ndarray]:
+    """Distinct strings of a column and each row's code (a categorical column's own codes, or
+    `coded` = (codes, distinct values) when the loader had them)."""
     import pandas as pd
 
+    if coded is not None and len(coded[0]) == len(column):
+        return [str(u) for u in coded[1]], np.asarray(coded[0], dtype=np.int64)
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy().astype(np.int64)
         uniques = [str(u) for u in column.cat.categories]
