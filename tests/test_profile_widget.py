@@ -308,3 +308,28 @@ def test_profile_view_reads_its_profile_before_the_browser_asks(torch_logdir, mo
     head, cols = decode(sent)
     assert head["error"] is None and head["n"] == len(cols["start"]) > 500
     assert reads == []  # answered from what the view read ahead
+
+
+def test_a_request_during_the_prefetch_waits_for_it_instead_of_reading_again(torch_logdir, monkeypatch):
+    import threading
+
+    import nbtb
+
+    go = threading.Event()
+    reads = []
+    real_profile = nbtb.Logdir.profile
+
+    def slow_profile(*a, **k):
+        reads.append(a[1:])
+        go.wait(10)
+        return real_profile(*a, **k)
+
+    monkeypatch.setattr(nbtb.Logdir, "profile", slow_profile)
+    view = nbtb.ProfileView(str(torch_logdir))
+    sent = []
+    view.send = lambda msg, buffers=None: sent.append((msg, buffers or []))
+    threading.Timer(0.3, go.set).start()  # the read finishes while the request waits
+    view._on_msg(view, {"kind": "profile_request", "request_id": 7, "run": view.profile_run,
+                        "session": view.profile_session}, [])
+    head, cols = decode(sent)
+    assert head["error"] is None and head["n"] > 500 and len(reads) == 1
