@@ -65,7 +65,7 @@ def test_pieces_scanned_in_processes_equal_one_process(text, single, workers, mo
     got = kineto_parallel.parse_kineto_text(text, workers=workers)
     assert got is not None
     # this process scanned only its own group (in small pieces): every child delivered
-    own = kineto_parallel.split([(text, 0, len(text))], workers)[0]
+    own = kineto_parallel.split([(text, 0, len(text))], workers, kineto_parallel.FIRST_SHARE)[0]
     assert sum(b - a for _, a, b in calls) == sum(b - a for _, a, b in own)
     assert_same(got, single)
 
@@ -92,6 +92,9 @@ def test_split_cuts_at_event_starts_into_even_groups(text):
     assert all(text.startswith(b'\n  {\n    "ph": "', a) for _, a, _ in ranges[1:])
     sizes = [sum(b - a for _, a, b in g) for g in groups]
     assert max(sizes) - min(sizes) < len(text) // 20
+    # the first group can be given a larger share (this process's, against each child's)
+    sizes = [sum(b - a for _, a, b in g) for g in kineto_parallel.split([(text, 0, len(text))], 3, first=2.0)]
+    assert abs(sizes[0] / len(text) - 0.5) < 0.05 and abs(sizes[1] - sizes[2]) < len(text) // 20
     # ranges already cut (as the chunks of a stream are) are shared the same way
     chunks = [r for g in kineto_parallel.split([(text, 0, len(text))], 7) for r in g]
     groups = kineto_parallel.split(chunks, 3)
