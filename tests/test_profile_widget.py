@@ -211,10 +211,14 @@ def test_reply_carries_every_event_of_the_real_trace(dash, torch_logdir):
     assert head["lanes"]
     for i, ln in enumerate(head["lanes"]):  # rows each lane needs
         assert ln["depth"] == cols["depth"][cols["lane"] == i].max() + 1
-    # the overview follows the columns, in its own message
-    last = messages[-1][0]
-    assert last["kind"] == "profile_overview" and last["request_id"] == 11
-    assert last["overview"] == prof.overview().to_dict()
+    # the overview is not computed for the columns: the browser asks for it once they are drawn
+    assert all(m["kind"] == "profile_reply" for m, _ in messages) and head["overview"] is None
+    [(ov, bufs)] = ask(dash, kind="profile_overview_request", request_id=11, run=run, session=session)
+    assert ov["kind"] == "profile_overview" and ov["request_id"] == 11 and not bufs
+    assert ov["overview"] == prof.overview().to_dict()
+    # a cached profile carries it in the header
+    head, _ = decode(ask(dash, kind="profile_request", request_id=12, run=run, session=session))
+    assert head["overview"] == ov["overview"]
 
 
 def test_args_on_demand(dash, torch_logdir):
@@ -234,6 +238,8 @@ def test_args_on_demand(dash, torch_logdir):
 def test_unknown_profile_is_an_error_reply_not_a_hang(dash):
     [(reply, bufs)] = ask(dash, kind="profile_request", request_id=5, run="nope", session="x")
     assert reply["request_id"] == 5 and reply["parts"] == 1 and reply["error"] and not bufs
+    [(reply, bufs)] = ask(dash, kind="profile_overview_request", request_id=6, run="nope", session="x")
+    assert reply["kind"] == "profile_overview" and reply["request_id"] == 6 and reply["overview"]["error"]
 
 
 def test_profile_view_opens_the_first_profile_and_names_missing_ones(torch_logdir):
@@ -275,3 +281,55 @@ def test_a_failing_profile_listing_is_reported_not_hidden(tmp_path, monkeypatch)
         assert "profiles could not be listed" in dash.status and "permission denied" in dash.status
     finally:
         dash.close()
+
+
+def test_profile_view_reads_its_profile_before_the_browser_asks(torch_logdir, monkeypatch):
+    import threading
+
+    import nbtb
+
+    # the read does not need the widget's lock (displaying the widget takes it)
+    constructed = threading.Event()
+    real_profile = nbtb.Logdir.profile
+    monkeypatch.setattr(nbtb.Logdir, "profile", lambda *a, **k: constructed.wait(10) and real_profile(*a, **k))
+    view = nbtb.ProfileView(str(torch_logdir))
+    with view._lock:  # held here (as the display does) while the prefetch reads: it still finishes
+        constructed.set()
+        view._profile_prefetch.join(30)
+        assert not view._profile_prefetch.is_alive()
+    monkeypatch.setattr(nbtb.Logdir, "profile", real_profile)
+    reads = []
+    real = view._source.profile
+    monkeypatch.setattr(view._source, "profile", lambda *a, **k: reads.append(a) or real(*a, **k))
+    sent = []
+    view.send = lambda msg, buffers=None: sent.append((msg, buffers or []))
+    view._on_msg(view, {"kind": "profile_request", "request_id": 4, "run": view.profile_run,
+                        "session": view.profile_session}, [])
+    head, cols = decode(sent)
+    assert head["error"] is None and head["n"] == len(cols["start"]) > 500
+    assert reads == []  # answered from what the view read ahead
+
+
+def test_a_request_during_the_prefetch_waits_for_it_instead_of_reading_again(torch_logdir, monkeypatch):
+    import threading
+
+    import nbtb
+
+    go = threading.Event()
+    reads = []
+    real_profile = nbtb.Logdir.profile
+
+    def slow_profile(*a, **k):
+        reads.append(a[1:])
+        go.wait(10)
+        return real_profile(*a, **k)
+
+    monkeypatch.setattr(nbtb.Logdir, "profile", slow_profile)
+    view = nbtb.ProfileView(str(torch_logdir))
+    sent = []
+    view.send = lambda msg, buffers=None: sent.append((msg, buffers or []))
+    threading.Timer(0.3, go.set).start()  # the read finishes while the request waits
+    view._on_msg(view, {"kind": "profile_request", "request_id": 7, "run": view.profile_run,
+                        "session": view.profile_session}, [])
+    head, cols = decode(sent)
+    assert head["error"] is None and head["n"] > 500 and len(reads) == 1

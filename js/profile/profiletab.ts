@@ -161,6 +161,10 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
     details.open = true;
     overviewBox = details;
     details.append(el("summary", "", "Overview"), d.overview ? renderOverview(d.overview) : el("div", "nbtb-card-note", "Computing the overview…"));
+    // asked for once the timeline is drawn: computing it in the kernel would otherwise compete
+    // for the CPU with sending the columns and with drawing them
+    const overviewId = reqId;
+    let overviewAsked = d.overview !== null;
     const tl = new Timeline(d, base.theme, {
       onView: (t0, t1) => memory?.setView(t0, t1),
       onSelect: (a, b) => {
@@ -175,6 +179,10 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
       onPaint: () => {
         root.dataset.state = "ready";
         base.onPaint();
+        if (!overviewAsked) {
+          overviewAsked = true;
+          model.send({ kind: "profile_overview_request", request_id: overviewId, run: d.run, session: d.session });
+        }
       },
     });
     timeline = tl;
@@ -222,7 +230,7 @@ export function profileTab(model: Model, base: { theme(): Theme; onPaint(): void
         return true;
       }
       if (msg.kind === "profile_overview") {
-        // sent after the columns: the timeline does not wait for it
+        // asked for after the timeline's first frame (see show)
         const m = msg as { request_id: number; overview?: Record<string, unknown> | null };
         if (m.request_id !== reqId) return false;
         const box = overviewBox;

@@ -40,8 +40,10 @@ class Profile:
         self._trace = trace
         n = len(trace.name)
         ts, dur = trace.ts, trace.dur
-        # (pid, tid, ts, -dur): lexsort keys go last-key-first
-        self._order = order = np.lexsort((-dur, ts, trace.tid, trace.pid)) if n else np.zeros(0, np.int64)
+        self._order = order = lane_order(trace.pid, trace.tid, ts, dur)
+        # the timeline's name/cat as (codes, distinct values) when the reader had them (the widget
+        # encodes these without hashing every string again)
+        self.timeline_codes = {k: (codes[order], table) for k, (codes, table) in trace.codes.items()}
         names = np.array(trace.name, dtype=object)[order] if n else np.array([], dtype=object)
         cats = np.array(trace.cat, dtype=object)[order] if n else np.array([], dtype=object)
         self.steps = _steps(trace)
@@ -102,11 +104,35 @@ class Profile:
         return overview(self, top=top)
 
 
+def lane_order(pid: np.ndarray, tid: np.ndarray, ts: np.ndarray, dur: np.ndarray) -> np.ndarray:
+    """Positions sorting events by (pid, tid, ts, -dur), stably: np.lexsort((-dur, ts, tid, pid)).
+
+    That lexsort first sorts by -dur, a random order (~0.1 s on 650k events); sorting by (pid,
+    tid, ts) alone is ~20x faster on a trace's nearly sorted times, and only the events that tie
+    on all three then need ordering by -dur, within their tie."""
+    order = np.lexsort((ts, tid, pid))
+    if len(order) < 2:
+        return order
+    p, t, s = pid[order], tid[order], ts[order]
+    same = (p[1:] == p[:-1]) & (t[1:] == t[:-1]) & (s[1:] == s[:-1])
+    if not same.any():
+        return order
+    tied = np.zeros(len(order), dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    group = np.cumsum(~np.concatenate([[False], same]))[tied]  # one id per tie, increasing
+    pos = np.flatnonzero(tied)
+    order[pos] = order[pos][np.lexsort((-dur[order[pos]], group))]
+    return order
+
+
 def _correlations(trace: Trace, idx: np.ndarray) -> np.ndarray:
     """The "correlation" arg of events `idx` (-1 where absent), read without parsing whole args."""
     out = np.full(len(idx), -1, dtype=np.int64)
     if not len(idx):
         return out
+    if trace.correlation is not None:  # the fast path read them while scanning
+        return trace.correlation[idx]
     if trace.args is not None:
         for k, i in enumerate(idx.tolist()):
             args = trace.args[i]
@@ -134,26 +160,24 @@ def _steps(trace: Trace) -> pd.DataFrame:
     step = np.array([m[0] for m in marks], dtype=np.int64)
     start = np.array([m[1] for m in marks], dtype=np.float64)
     end = np.array([m[2] for m in marks], dtype=np.float64)
-    cats = np.array(trace.cat, dtype=object)
-    gpu = np.flatnonzero(np.isin(cats, list(GPU_CATS)))
+    # categories are few: compare codes, not 650k strings
+    codes, distinct = trace.codes.get("cat") or pd.factorize(np.asarray(trace.cat, dtype=object))
+    gpu = np.flatnonzero(np.isin(codes, [k for k, c in enumerate(distinct) if c in GPU_CATS]))
     if len(gpu):
-        start, end, keep = _gpu_adjusted(trace, cats, gpu, start, end)
+        runtime = np.flatnonzero(np.isin(codes, [k for k, c in enumerate(distinct) if c in RUNTIME_CATS]))
+        start, end, keep = _gpu_adjusted(trace, runtime, gpu, start, end)
         step, start, end = step[keep], start[keep], end[keep]
     return pd.DataFrame({"step": step, "start": start, "end": end})[STEP_COLUMNS]
 
 
-def _gpu_adjusted(trace: Trace, cats: np.ndarray, gpu: np.ndarray, start: np.ndarray, end: np.ndarray):
+def _gpu_adjusted(trace: Trace, runtime: np.ndarray, gpu: np.ndarray, start: np.ndarray, end: np.ndarray):
     """torch-tb-profiler's step bounds with a GPU (see the module docstring)."""
     n = len(start)
-    runtime = np.flatnonzero(np.isin(cats, list(RUNTIME_CATS)))
     # host step of each runtime call: the last step starting at or before it, if it ends after it
     r_ts = trace.ts[runtime]
     r_step = np.searchsorted(start, r_ts, side="right") - 1
     r_ok = (r_step >= 0) & (r_ts < end[np.clip(r_step, 0, n - 1)])
-    launched_in = dict(zip(_correlations(trace, runtime[r_ok]).tolist(), r_step[r_ok].tolist()))
-    launched_in.pop(-1, None)
-    g_corr = _correlations(trace, gpu)
-    g_step = np.array([launched_in.get(c, -1) for c in g_corr.tolist()], dtype=np.int64)
+    g_step = _launch_steps(_correlations(trace, runtime[r_ok]), r_step[r_ok], _correlations(trace, gpu))
     # a GPU op without a known launch belongs to the step its start falls in (host bounds)
     lost = g_step < 0
     if lost.any():
@@ -173,6 +197,18 @@ def _gpu_adjusted(trace: Trace, cats: np.ndarray, gpu: np.ndarray, start: np.nda
     if has_gpu.any():
         keep[np.flatnonzero(has_gpu)[-1] + 1:] = False  # trailing steps that launched nothing
     return new_start, new_end, keep
+
+
+def _launch_steps(r_corr: np.ndarray, r_step: np.ndarray, g_corr: np.ndarray) -> np.ndarray:
+    """The step of the runtime call with each GPU op's correlation (-1: none; -1 never matches;
+    of runtime calls sharing a correlation the last wins, as in a dict built from them)."""
+    known = r_corr != -1
+    r_corr, r_step = r_corr[known][::-1], r_step[known][::-1]
+    keys, first = np.unique(r_corr, return_index=True)  # first of the reversed = the last one
+    at = np.clip(np.searchsorted(keys, g_corr), 0, max(len(keys) - 1, 0))
+    if not len(keys):
+        return np.full(len(g_corr), -1, dtype=np.int64)
+    return np.where(keys[at] == g_corr, r_step[first][at], -1).astype(np.int64)
 
 
 def _step_of(ts: np.ndarray, steps: pd.DataFrame) -> np.ndarray:

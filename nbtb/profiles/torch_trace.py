@@ -54,20 +54,26 @@ def decompress(raw: bytes, path: str) -> bytes:
 def parse_trace_json(raw: bytes, path: str) -> Trace:
     """Parse a Chrome-trace JSON document (bytes, maybe gzipped). ValueError naming `path` on bad input."""
     from .kineto_fast import parse_kineto_chunks
+    from .kineto_parallel import parse_kineto_stream, parse_kineto_text, worker_count
 
     if raw[:2] != b"\x1f\x8b":
-        fast = parse_kineto_chunks([raw])
+        fast = parse_kineto_text(raw)
         return fast if fast is not None else parse_json(raw, path)
     chunks: list[bytes] = []
-    inflating = _inflate_in_thread(raw)
+    inflating = _Inflating(raw)
+    pieces = iter(inflating)  # one iteration, resumed by the drain below
 
     def kept():
-        for chunk in inflating:
+        for chunk in pieces:
             chunks.append(chunk)
             yield chunk
 
+    workers = worker_count(_inflated_size(raw))
     try:
-        fast = parse_kineto_chunks(kept())
+        if workers > 1:  # a large trace: what is left once it is all inflated is scanned on every core
+            fast = parse_kineto_stream(kept(), inflating.finished, workers)
+        else:
+            fast = parse_kineto_chunks(kept())
         for _ in kept():  # the scan may stop early (not Kineto's layout): inflate the rest anyway
             pass
     except _GzipTrouble as exc:
@@ -79,6 +85,11 @@ def parse_trace_json(raw: bytes, path: str) -> Trace:
     return parse_json(b"".join(chunks), path)
 
 
+def _inflated_size(raw: bytes) -> int:
+    """The gzip trailer's ISIZE: the inflated size mod 2**32 (a hint for choosing a path only)."""
+    return int.from_bytes(raw[-4:], "little") if len(raw) >= 18 else 0
+
+
 class _GzipTrouble(Exception):
     def __init__(self, message: str, multi_member: bool = False) -> None:
         super().__init__(message)
@@ -88,12 +99,23 @@ class _GzipTrouble(Exception):
 _PIECE = 1 << 20  # compressed bytes per inflate call: ~16 MB of Kineto text
 
 
-def _inflate_in_thread(raw: bytes):
-    """Yield the inflated text in pieces, inflating the next piece on a second thread while the
-    caller scans the current one (zlib releases the GIL; the scan is the other half of the work)."""
-    out: queue.Queue = queue.Queue(maxsize=4)
+class _Inflating:
+    """The inflated text in pieces, inflated on a second thread while the caller scans the pieces
+    already there (zlib releases the GIL; the scan is the other half of the work)."""
 
-    def work():
+    def __init__(self, raw: bytes) -> None:
+        self._raw = raw
+        self._out: queue.Queue = queue.Queue()  # unbounded: every piece is kept anyway
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._work, daemon=True)
+        self._thread.start()
+
+    def finished(self) -> bool:
+        """Every piece has been inflated (the rest of the iteration will not wait)."""
+        return self._done.is_set()
+
+    def _work(self) -> None:
+        out, raw = self._out, self._raw
         try:
             d = zlib.decompressobj(31)
             for i in range(0, len(raw), _PIECE):
@@ -112,20 +134,20 @@ def _inflate_in_thread(raw: bytes):
         except zlib.error as exc:
             out.put(_GzipTrouble(str(exc)))
         out.put(None)
+        self._done.set()
 
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    while True:
-        item = out.get()
-        if item is None:
-            break
-        if isinstance(item, _GzipTrouble):
-            # drain so the worker can finish, then report
-            while out.get() is not None:
-                pass
-            raise item
-        yield item
-    thread.join()
+    def __iter__(self):
+        out = self._out
+        while True:
+            item = out.get()
+            if item is None:
+                break
+            if isinstance(item, _GzipTrouble):
+                while out.get() is not None:  # drain so the worker can finish, then report
+                    pass
+                raise item
+            yield item
+        self._thread.join()
 
 
 def parse_json(data: bytes, path: str) -> Trace:
@@ -185,7 +207,9 @@ def finish(trace: Trace, ids: "IdMap", other: list) -> None:
 def _step_candidates(trace: Trace):
     # ProfilerStep#N is a host "user_annotation"; Kineto also mirrors it on GPU streams as
     # "gpu_user_annotation", which must not make a second step
-    for i in [i for i, name in enumerate(trace.name) if name[:13] == "ProfilerStep#"]:
+    names = pd.Series(trace.name, dtype=object)
+    marks = [n for n in names.unique() if isinstance(n, str) and n[:13] == "ProfilerStep#"]
+    for i in np.flatnonzero(names.isin(marks).to_numpy()).tolist():  # hashed: no Python loop over events
         if trace.cat[i] != "gpu_user_annotation":
             yield trace.name[i], trace.cat[i], float(trace.ts[i]), float(trace.dur[i])
 

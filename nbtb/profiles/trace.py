@@ -6,6 +6,7 @@ profile.py then sorts, assigns steps and builds the frames, so both formats foll
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,11 +36,38 @@ class Trace:
     thread_sort: dict = field(default_factory=dict)
     memory: pd.DataFrame | None = None
     # the fast path's args: each event's args object as raw JSON bytes (b"" when none), parsed on demand
-    args_raw: list | None = None
+    args_raw: Sequence[bytes] | None = None
+    # the fast path's "correlation" arg of each event (-1 where none), read while scanning
+    correlation: np.ndarray | None = None
+    # the fast path's name and cat columns also as (codes, table of distinct values): spares
+    # hashing 650k strings again to group or encode them
+    codes: dict = field(default_factory=dict)
     # the text of string pids/tids (Kineto's "Spans"), by the negative code they were given
     id_names: dict = field(default_factory=dict)
     # (step number, start, end) of the host-side step markers, in µs
     step_marks: list = field(default_factory=list)
+
+
+class RawArgs(Sequence):
+    """Each event's args as raw JSON bytes (b"" when none), sliced on demand from one buffer:
+    one bytes object and an offsets array instead of a million small bytes objects."""
+
+    def __init__(self, blob: bytes, ends: np.ndarray) -> None:
+        self.blob = blob
+        self.ends = ends
+        self.starts = np.concatenate([np.zeros(1, np.int64), ends[:-1]]) if len(ends) else ends
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(len(self)))]
+        return self.blob[int(self.starts[i]):int(self.ends[i])]
+
+    def __iter__(self) -> Iterator[bytes]:
+        blob = self.blob
+        return (blob[a:b] for a, b in zip(self.starts.tolist(), self.ends.tolist()))
 
 
 def empty_memory() -> pd.DataFrame:

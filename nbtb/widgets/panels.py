@@ -108,6 +108,10 @@ class ProfileView(_Panel):
                 raise ValueError(f"no profile for run={run!r} session={session!r} in {self.logdir}"
                                  f" (profiles found: {cat or 'none'})")
             self.profile_run, self.profile_session = pairs[0]
+        from .profile import prefetch
+
+        # the browser asks for this profile as soon as the view is shown: read it meanwhile
+        self._profile_prefetch = prefetch(self, self.profile_run, self.profile_session)
 
 
 __all__ = ["ImageGrid", "TextView", "AudioView", "HParamsTable", "PrCurvesView", "HistogramView",

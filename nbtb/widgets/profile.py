@@ -11,6 +11,7 @@ event) stay in the kernel until the pointer rests on an event (``profile_args_re
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import numpy as np
 from .messages import MAX_MESSAGE_BYTES, Message
 from .reduce import reduce_indices
 
-PROFILE_REQUESTS = ("profile_request", "profile_args_request")
+PROFILE_REQUESTS = ("profile_request", "profile_overview_request", "profile_args_request")
 MAX_DEPTH = 255  # depth travels as uint8; deeper events share the last row
 MAX_CATS = 255  # cat travels as uint8; rarer categories beyond that become "other"
 MEMORY_POINTS = 4000  # memory curve columns kept (first/last/min/max each): a chart, not a log
@@ -200,8 +201,9 @@ def encode_profile(profile: Any, run: str, session: str) -> Encoded:
     draw = np.argsort(lane * (MAX_DEPTH + 1) + depth, kind="stable")  # keeps the ts order within
     lane, ts, dur, depth, self_us = lane[draw], ts[draw], dur[draw], depth[draw], self_us[draw]
     order = order[draw]
-    names, name_idx = _factorize(ev["name"])
-    cats, cat_idx = _factorize(ev["cat"])
+    coded = getattr(profile, "timeline_codes", None) or {}
+    names, name_idx = _factorize(ev["name"], coded.get("name"))
+    cats, cat_idx = _factorize(ev["cat"], coded.get("cat"))
     name_idx, cat_idx = name_idx[order], cat_idx[order]
     if len(cats) > MAX_CATS:  # keep the commonest; the rest become "other"
         counts = np.bincount(cat_idx, minlength=len(cats))
@@ -242,10 +244,13 @@ def _uint_for(count: int) -> str:
 _DTYPES = {"f8": "f64", "f4": "f32", "u4": "u32", "u2": "u16", "u1": "u8"}
 
 
-def _factorize(column: Any) -> tuple[list[str], np.ndarray]:
-    """Distinct strings of a column and each row's code (a categorical column's own codes)."""
+def _factorize(column: Any, coded: tuple[np.ndarray, list[str]] | None = None) -> tuple[list[str], np.ndarray]:
+    """Distinct strings of a column and each row's code (a categorical column's own codes, or
+    `coded` = (codes, distinct values) when the loader had them)."""
     import pandas as pd
 
+    if coded is not None and len(coded[0]) == len(column):
+        return [str(u) for u in coded[1]], np.asarray(coded[0], dtype=np.int64)
     if isinstance(column.dtype, pd.CategoricalDtype):
         codes = column.cat.codes.to_numpy().astype(np.int64)
         uniques = [str(u) for u in column.cat.categories]
@@ -379,28 +384,72 @@ class ProfileCache:
 
     def __init__(self) -> None:
         self._items: OrderedDict[tuple[str, str], Encoded] = OrderedDict()
+        self._reading: dict[tuple[str, str], threading.Event] = {}  # prefetches under way
+        self._guard = threading.Lock()  # _items is changed by the prefetch thread too
 
     def get(self, source: Any, run: str, session: str) -> Encoded:
         key = (run, session)
-        if key in self._items:
+        reading = self._reading.get(key)
+        if reading is not None:  # the prefetch is reading it: wait rather than read it twice
+            reading.wait()
+        with self._guard:
+            enc = self._items.get(key)
+            if enc is not None:
+                self._items.move_to_end(key)
+                return enc
+        return self._put(key, _read(source, run, session))
+
+    def prefetch(self, source: Any, run: str, session: str) -> threading.Thread:
+        """Read and encode one profile in a thread; `get` of it waits for that thread.
+
+        Without the widget's lock: the display of the widget (its static picture) takes that
+        lock, and must not wait seconds for the parse. ``Logdir.profile`` lists and reads files
+        and keeps no state, so it may run beside the loader's other users."""
+        key = (run, session)
+        done = self._reading[key] = threading.Event()
+
+        def work() -> None:
+            try:
+                self._put(key, _read(source, run, session))
+            except Exception:
+                pass  # the request reads it again and reports the error in its reply
+            finally:
+                self._reading.pop(key, None)
+                done.set()
+
+        thread = threading.Thread(target=work, daemon=True, name="nbtb-profile-prefetch")
+        thread.start()
+        return thread
+
+    def _put(self, key: tuple[str, str], enc: Encoded) -> Encoded:
+        with self._guard:
+            self._items[key] = enc
             self._items.move_to_end(key)
-            return self._items[key]
-        profile = source.profile(run, session=session or None)
-        enc = encode_profile(profile, run, session)
-        self._items[key] = enc
-        while len(self._items) > CACHE:
-            self._items.popitem(last=False)
+            while len(self._items) > CACHE:
+                self._items.popitem(last=False)
         return enc
 
     def clear(self) -> None:
-        self._items.clear()
+        with self._guard:
+            self._items.clear()
+
+
+def _read(source: Any, run: str, session: str) -> Encoded:
+    return encode_profile(source.profile(run, session=session or None), run, session)
+
+
+def prefetch(widget: Any, run: str, session: str) -> threading.Thread:
+    """Read the profile ``nbtb.ProfileView`` will be asked for first while the browser is still
+    loading the widget; the request then finds it in the cache, or waits for it."""
+    return widget.__dict__.setdefault("_profile_cache", ProfileCache()).prefetch(widget._source, run, session)
 
 
 def overview_message(request_id: int, enc: Encoded) -> Message:
     """``profile_overview``: ``Overview.to_dict()`` of the profile, computed once per encoding.
 
-    It is sent after the columns: on a million events it costs about as much as encoding them,
-    and the timeline should not wait for it."""
+    The browser asks for it once the timeline is drawn: on a million events it takes ~0.5 s of
+    CPU, which would otherwise compete with sending the columns and with the browser building
+    and drawing the timeline on a small machine."""
     if enc.header["overview"] is None:
         try:
             enc.header["overview"] = _json_safe(enc.profile.overview().to_dict())
@@ -410,28 +459,32 @@ def overview_message(request_id: int, enc: Encoded) -> Message:
 
 
 def profile_messages(widget: Any, request: dict) -> Iterator[Message]:
-    """Answer a ``profile_request`` (the reply parts, then the overview) or a
+    """Answer a ``profile_request`` (the reply parts), a ``profile_overview_request`` or a
     ``profile_args_request``. A generator, so each part goes out before the next is built;
     it never raises: errors go back in the reply."""
     rid = int(request.get("request_id", 0))
     run, session = str(request.get("run", "")), str(request.get("session", ""))
     cache = widget.__dict__.setdefault("_profile_cache", ProfileCache())
-    args = request.get("kind") == "profile_args_request"
+    kind = request.get("kind")
     try:
         with widget._lock:
             enc = cache.get(widget._source, run, session)
-            if args:
+            if kind == "profile_args_request":
                 index = int(request.get("index", -1))
                 if not 0 <= index < len(enc.order):
                     raise IndexError(f"no event {index} in profile {run!r} {session!r}")
                 reply = ({"kind": "profile_args_reply", "request_id": rid, "index": index,
                           **event_args(enc, index)}, [])
+            elif kind == "profile_overview_request":
+                reply = overview_message(rid, enc)
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
-        yield (({"kind": "profile_args_reply", "request_id": rid, "error": error}, []) if args
-               else error_reply(rid, run, session, error))
+        yield (({"kind": "profile_args_reply", "request_id": rid, "error": error}, [])
+               if kind == "profile_args_request" else
+               ({"kind": "profile_overview", "request_id": rid, "overview": {"error": error}}, [])
+               if kind == "profile_overview_request" else error_reply(rid, run, session, error))
         return
-    if args:
+    if kind != "profile_request":
         yield reply
         return
     try:
@@ -440,8 +493,6 @@ def profile_messages(widget: Any, request: dict) -> Iterator[Message]:
         yield error_reply(rid, run, session, f"{type(exc).__name__}: {exc}")
         return
     yield from parts
-    with widget._lock:
-        yield overview_message(rid, enc)
 
 
 __all__ = ["profile_catalog", "profile_messages", "encode_profile", "overview_message"]
