@@ -45,16 +45,20 @@ export function yExtent(
   ignoreOutliers: boolean,
   log = false,
 ): [number, number] | null {
-  const ys: number[] = [];
+  // A typed array sorts numerically in native code: several times faster than number[] with a
+  // comparator, and this runs on every zoom over every visible point of every run.
+  let total = 0;
+  for (const s of series) total += s.length;
+  const all = new Float64Array(total);
+  let n = 0;
   for (const s of series) {
     for (let i = 0; i < s.length; i++) {
       const v = s[i];
-      if (Number.isFinite(v) && (!log || v > 0)) ys.push(v);
+      if (Number.isFinite(v) && (!log || v > 0)) all[n++] = v;
     }
   }
-  const n = ys.length;
   if (n === 0) return null;
-  ys.sort((a, b) => a - b);
+  const ys = all.subarray(0, n).sort();
   if (ignoreOutliers && n > 2) {
     return [ys[Math.ceil((n - 1) * 0.05)], ys[Math.floor((n - 1) * 0.95)]];
   }

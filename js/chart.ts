@@ -88,6 +88,30 @@ export function prepare(r: ChartRun, x: Float64Array): Prepared {
 }
 
 
+/** Index of the first x >= v in ascending x (x.length if none). */
+function firstAtLeast(x: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = x.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (x[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first x > v in ascending x (x.length if none). */
+function firstAbove(x: Float64Array, v: number): number {
+  let lo = 0;
+  let hi = x.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (x[mid] <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class ScalarChart {
   readonly root: HTMLDivElement;
   private u: uPlot | null = null;
@@ -243,12 +267,8 @@ export class ScalarChart {
   /** Y range over the smoothed lines inside the visible x range (TB: non-aux series). */
   private yRange(xMin: number, xMax: number): [number, number] {
     const log = this.settings.yLog;
-    const parts: Float64Array[] = [];
-    for (const r of this.runs) {
-      const keep: number[] = [];
-      for (let i = 0; i < r.x.length; i++) if (r.x[i] >= xMin && r.x[i] <= xMax) keep.push(r.smoothed[i]);
-      parts.push(Float64Array.from(keep));
-    }
+    // x is ascending (prepare): the visible points are one slice of each run, found by bisection
+    const parts = this.runs.map((r) => r.smoothed.subarray(firstAtLeast(r.x, xMin), firstAbove(r.x, xMax)));
     const ext = yExtent(parts, this.settings.ignoreOutliers, log);
     if (!ext) return log ? [1, 10] : [0, 1];
     if (log) {
