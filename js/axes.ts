@@ -58,11 +58,60 @@ export function yExtent(
     }
   }
   if (n === 0) return null;
-  const ys = all.subarray(0, n).sort();
+  const ys = all.subarray(0, n);
   if (ignoreOutliers && n > 2) {
-    return [ys[Math.ceil((n - 1) * 0.05)], ys[Math.floor((n - 1) * 0.95)]];
+    // The two order statistics TB reads off the sorted values, found without sorting them all.
+    const hi = Math.floor((n - 1) * 0.95);
+    const lo = Math.ceil((n - 1) * 0.05);
+    select(ys, hi, 0, n - 1);
+    select(ys, lo, 0, hi); // everything before `hi` is now <= ys[hi]
+    return [ys[lo], ys[hi]];
   }
-  return [ys[0], ys[n - 1]];
+  let min = ys[0];
+  let max = ys[0];
+  for (let i = 1; i < n; i++) {
+    if (ys[i] < min) min = ys[i];
+    else if (ys[i] > max) max = ys[i];
+  }
+  return [min, max];
+}
+
+/**
+ * Reorders a[from..to] so that a[k] holds the value a sorted copy would have there, smaller or
+ * equal values before it and greater or equal after (Hoare's quickselect, median-of-three
+ * pivot): linear on average, where a sort of the ~70k visible values of 32 runs took ~5 ms.
+ */
+export function select(a: Float64Array, k: number, from: number, to: number): void {
+  let lo = from;
+  let hi = to;
+  while (hi > lo) {
+    const mid = (lo + hi) >> 1;
+    // median of three as the pivot, which also guards against sorted input
+    if (a[mid] < a[lo]) swap(a, mid, lo);
+    if (a[hi] < a[lo]) swap(a, hi, lo);
+    if (a[hi] < a[mid]) swap(a, hi, mid);
+    const pivot = a[mid];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i];
+  a[i] = a[j];
+  a[j] = t;
 }
 
 /**

@@ -120,6 +120,7 @@ export class ScalarChart {
   private width = 320;
   private readonly tooltip: Tooltip;
   private shapeKey = "";
+  private rangeCache: { runs: Prepared[]; xMin: number; xMax: number; log: boolean; outliers: boolean; range: [number, number] } | null = null;
 
   constructor(
     host: HTMLElement,
@@ -266,6 +267,19 @@ export class ScalarChart {
 
   /** Y range over the smoothed lines inside the visible x range (TB: non-aux series). */
   private yRange(xMin: number, xMax: number): [number, number] {
+    // uPlot asks again on every redraw (setData, setScale, a cursor sync); the answer only
+    // changes with the points, the x window and the settings.
+    const c = this.rangeCache;
+    if (c && c.runs === this.runs && c.xMin === xMin && c.xMax === xMax && c.log === this.settings.yLog
+        && c.outliers === this.settings.ignoreOutliers) {
+      return c.range;
+    }
+    const range = this.computeYRange(xMin, xMax);
+    this.rangeCache = { runs: this.runs, xMin, xMax, log: this.settings.yLog, outliers: this.settings.ignoreOutliers, range };
+    return range;
+  }
+
+  private computeYRange(xMin: number, xMax: number): [number, number] {
     const log = this.settings.yLog;
     // x is ascending (prepare): the visible points are one slice of each run, found by bisection
     const parts = this.runs.map((r) => r.smoothed.subarray(firstAtLeast(r.x, xMin), firstAbove(r.x, xMax)));

@@ -39,8 +39,19 @@ interface Row {
   t0: number;
 }
 
+interface Geometry {
+  /** The plot's top-left in the scroll container's content coordinates. */
+  x0: number;
+  y0: number;
+  scrollLeft: number;
+  scrollTop: number;
+  width: number;
+  height: number;
+}
+
 export class Tooltip {
   readonly el: HTMLDivElement;
+  private size: [number, number] = [0, 0];
   private dots = new Map<string, HTMLDivElement>();
   private readonly table: HTMLTableElement;
   private readonly head: HTMLTableRowElement;
@@ -77,6 +88,9 @@ export class Tooltip {
   show(u: uPlot, runs: TooltipRun[], log: boolean): void {
     const left = u.cursor.left ?? -1;
     if (left < 0 || runs.length === 0) return this.hide();
+    // Geometry is read before anything is written, so reading it does not force a layout of
+    // the page after our own changes (that cost ~4 ms a move in JupyterLab).
+    const at = this.geometry(u);
     const xv = u.posToVal(left, "x");
     const shown: HTMLTableRowElement[] = [];
     for (const r of runs) {
@@ -97,7 +111,7 @@ export class Tooltip {
       this.shown = shown;
     }
     this.el.hidden = false;
-    this.place(u, left, u.cursor.top ?? 0);
+    this.place(at, left, u.cursor.top ?? 0);
   }
 
   /** The run's row showing its point `i` (exact values in data-*, rounded ones in the cells). */
@@ -149,25 +163,40 @@ export class Tooltip {
     return d;
   }
 
-  /**
-   * Beside the cursor. The tooltip lives in the dashboard's scroll container (not in the
-   * card) so it can be wider than the card without being clipped; it is kept inside the
-   * container's visible area, flipping to the other side of the cursor when needed.
-   */
-  private place(u: uPlot, left: number, top: number): void {
+  /** Where the plot and the scroll container are, and the tooltip's size as last drawn. */
+  private geometry(u: uPlot): Geometry {
     const host = (this.anchor.closest(".nbtb-content") as HTMLElement | null) ?? this.anchor;
     if (this.el.parentElement !== host) host.append(this.el);
     const over = u.over.getBoundingClientRect();
     const box = host.getBoundingClientRect();
-    const cx = over.left + left - box.left + host.scrollLeft;
-    const cy = over.top + top - box.top + host.scrollTop;
-    const tw = this.el.offsetWidth;
-    const th = this.el.offsetHeight;
-    const maxX = host.scrollLeft + host.clientWidth - tw - 4;
+    if (!this.el.hidden) this.size = [this.el.offsetWidth, this.el.offsetHeight];
+    return {
+      x0: over.left - box.left + host.scrollLeft,
+      y0: over.top - box.top + host.scrollTop,
+      scrollLeft: host.scrollLeft,
+      scrollTop: host.scrollTop,
+      width: host.clientWidth,
+      height: host.clientHeight,
+    };
+  }
+
+  /**
+   * Beside the cursor. The tooltip lives in the dashboard's scroll container (not in the
+   * card) so it can be wider than the card without being clipped; it is kept inside the
+   * container's visible area, flipping to the other side of the cursor when needed. Its size
+   * is the one measured before this move's rows were written (rows keep their count and
+   * nearly their width from move to move); a first show measures once.
+   */
+  private place(g: Geometry, left: number, top: number): void {
+    if (!this.size[0]) this.size = [this.el.offsetWidth, this.el.offsetHeight];
+    const [tw, th] = this.size;
+    const cx = g.x0 + left;
+    const cy = g.y0 + top;
+    const maxX = g.scrollLeft + g.width - tw - 4;
     let x = cx + 16;
-    if (x > maxX) x = Math.max(host.scrollLeft + 4, cx - 16 - tw);
+    if (x > maxX) x = Math.max(g.scrollLeft + 4, cx - 16 - tw);
     let y = cy + 16;
-    if (y + th > host.scrollTop + host.clientHeight - 4) y = Math.max(host.scrollTop + 4, cy - 16 - th);
+    if (y + th > g.scrollTop + g.height - 4) y = Math.max(g.scrollTop + 4, cy - 16 - th);
     this.el.style.left = `${x}px`;
     this.el.style.top = `${y}px`;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { forLog, formatDuration, nearestIndex, padRange, xValues, yExtent } from "../../js/axes";
+import { forLog, formatDuration, nearestIndex, padRange, select, xValues, yExtent } from "../../js/axes";
 
 describe("xValues", () => {
   const step = [0, 10, 20];
@@ -87,5 +87,42 @@ describe("markerEdge", async () => {
     expect(markerEdge(-2, true)).toBe("bottom");
     expect(markerEdge(-2, false)).toBeNull();
     expect(markerEdge(0.5, true)).toBeNull();
+  });
+});
+
+describe("select (quickselect behind the outlier-ignoring y range)", () => {
+  it("puts the k-th smallest value at k, as a full sort would, on random, sorted and tied data", () => {
+    let s = 12345;
+    const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const inputs = [
+      Float64Array.from({ length: 5000 }, () => rand() * 100 - 50),
+      Float64Array.from({ length: 3000 }, (_, i) => i), // sorted
+      Float64Array.from({ length: 3000 }, (_, i) => 3000 - i), // reversed
+      Float64Array.from({ length: 2000 }, () => Math.floor(rand() * 4)), // many ties
+      Float64Array.from([7]),
+    ];
+    for (const input of inputs) {
+      const sorted = Float64Array.from(input).sort();
+      for (const k of [0, 1, Math.floor(input.length / 20), Math.floor(input.length / 2), input.length - 1].filter((k) => k < input.length)) {
+        const a = Float64Array.from(input);
+        select(a, k, 0, a.length - 1);
+        expect(a[k]).toBe(sorted[k]);
+        for (let i = 0; i < k; i++) expect(a[i]).toBeLessThanOrEqual(a[k]);
+        for (let i = k + 1; i < a.length; i++) expect(a[i]).toBeGreaterThanOrEqual(a[k]);
+      }
+    }
+  });
+});
+
+describe("yExtent ignoring outliers", () => {
+  it("gives TB's 5th/95th percentile of the sorted finite values, across several series", () => {
+    let s = 99;
+    const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const series = [0, 1, 2].map((j) => Float64Array.from({ length: 1000 + 500 * j }, (_, i) =>
+      i % 97 === 0 ? NaN : (rand() - 0.5) * 10 ** (j + 1)));
+    const finite = series.flatMap((a) => Array.from(a)).filter(Number.isFinite).sort((a, b) => a - b);
+    const n = finite.length;
+    expect(yExtent(series, true)).toEqual([finite[Math.ceil((n - 1) * 0.05)], finite[Math.floor((n - 1) * 0.95)]]);
+    expect(yExtent(series, false)).toEqual([finite[0], finite[n - 1]]);
   });
 });
