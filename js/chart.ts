@@ -120,6 +120,7 @@ export class ScalarChart {
   private width = 320;
   private readonly tooltip: Tooltip;
   private shapeKey = "";
+  private renders = 0;
   private rangeCache: { runs: Prepared[]; xMin: number; xMax: number; log: boolean; outliers: boolean; range: [number, number] } | null = null;
 
   constructor(
@@ -176,8 +177,10 @@ export class ScalarChart {
   resetZoom(): void {
     if (!this.zoom) return;
     this.zoom = null;
+    const before = this.renders;
     this.events.onZoom(null);
-    this.render();
+    // the card may already have redrawn (setRuns with its unzoomed points): once is enough
+    if (this.renders === before) this.render();
   }
 
   /** PNG data URL of the plot on the theme background (the canvas itself is transparent). */
@@ -295,6 +298,7 @@ export class ScalarChart {
   }
 
   private render(): void {
+    this.renders++;
     const key = `${this.settings.xAxis}|${this.settings.yLog}|${this.runs.map((r) => r.run).join("\u0000")}`;
     if (this.u && key !== this.shapeKey) this.destroyPlot();
     this.shapeKey = key;
