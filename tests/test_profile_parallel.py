@@ -145,10 +145,24 @@ def test_a_failing_worker_falls_back_to_this_process(text, single, failure, monk
     assert_same(got, single)
 
 
-def test_no_children_are_left_behind(text):
+def test_no_children_are_left_behind(text, monkeypatch):
+    """Every child the scan forked has been reaped when it returns. (Only its own children are
+    checked: other tests may keep a server process alive meanwhile.)"""
+    forked = []
+    real_fork = os.fork
+
+    def recording_fork():
+        pid = real_fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", recording_fork)
     kineto_parallel.parse_kineto_text(text, workers=3)
-    with pytest.raises(ChildProcessError):
-        os.waitpid(-1, os.WNOHANG)  # every child was reaped
+    assert len(forked) == 2  # three groups: two children and this process
+    for pid in forked:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reaped already: no such child any more
 
 
 def test_a_large_gzipped_trace_takes_the_parallel_path(trace_file, single, monkeypatch):
