@@ -13,6 +13,7 @@ import { withAlpha } from "./colors";
 import { el } from "./dom";
 import { drawMarkers } from "./markers";
 import type { Series } from "./protocol";
+import { lowerBound, upperBound } from "./bisect";
 import { gridTable, type Table } from "./grid";
 import { gather, reduceIndices } from "./reduce";
 import type { Theme } from "./theme";
@@ -87,30 +88,6 @@ export function prepare(r: ChartRun, x: Float64Array): Prepared {
   };
 }
 
-
-/** Index of the first x >= v in ascending x (x.length if none). */
-function firstAtLeast(x: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = x.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (x[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the first x > v in ascending x (x.length if none). */
-function firstAbove(x: Float64Array, v: number): number {
-  let lo = 0;
-  let hi = x.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (x[mid] <= v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
 
 export class ScalarChart {
   readonly root: HTMLDivElement;
@@ -285,7 +262,7 @@ export class ScalarChart {
   private computeYRange(xMin: number, xMax: number): [number, number] {
     const log = this.settings.yLog;
     // x is ascending (prepare): the visible points are one slice of each run, found by bisection
-    const parts = this.runs.map((r) => r.smoothed.subarray(firstAtLeast(r.x, xMin), firstAbove(r.x, xMax)));
+    const parts = this.runs.map((r) => r.smoothed.subarray(lowerBound(r.x, xMin), upperBound(r.x, xMax)));
     const ext = yExtent(parts, this.settings.ignoreOutliers, log);
     if (!ext) return log ? [1, 10] : [0, 1];
     if (log) {

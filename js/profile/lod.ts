@@ -6,6 +6,9 @@
  * merged on the fly. A block is drawn in the colour of its longest event. No DOM: unit-tested.
  */
 import type { ProfileData } from "./wire";
+import { lowerBound } from "../bisect";
+
+export { lowerBound };
 
 export interface Level {
   /** Blocks here are separated by at least this many µs. */
@@ -128,16 +131,6 @@ export function mergeLevel(prev: Level, gap: number, dur: Float64Array): Level {
   }
   const m = k + 1;
   return { gap, start: start.slice(0, m), end: end.slice(0, m), count: count.slice(0, m), rep: rep.slice(0, m) };
-}
-
-/** First index whose value is >= x in an ascending array. */
-export function lowerBound(a: Float64Array, x: number, lo = 0, hi = a.length): number {
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** A rectangle to draw: [x0, x1) in pixels, the event whose colour/label it takes, events in it. */
