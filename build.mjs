@@ -6,20 +6,27 @@ import { build } from "esbuild";
 
 const watch = process.argv.includes("--watch");
 
-// The graph layout (dagre) is bundled on its own and carried as a string: the Graphs tab starts
-// it as a module Worker from a Blob URL, or imports it on the main thread where workers are
-// refused (js/graph/layout.ts). dagre is thus in the bundle once, as text.
-const layoutScript = await build({
-  entryPoints: ["js/graph/layout.worker.ts"],
-  bundle: true,
-  format: "esm",
-  minify: !watch,
-  target: "es2020",
-  write: false,
-  legalComments: "none",
-  logLevel: "warning",
-});
-const layoutSource = layoutScript.outputFiles[0].text;
+// Two scripts run in Web Workers started from Blob URLs, so each is bundled on its own and
+// carried as a string: the graph layout (dagre: the Graphs tab, js/graph/layout.ts, which falls
+// back to importing it on the main thread where workers are refused, so dagre is in the bundle
+// once, as text) and the scalar charts' line drawing (js/lines.worker.ts, js/linelayer.ts).
+async function workerSource(entry, format) {
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format,
+    minify: !watch,
+    target: "es2020",
+    write: false,
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  return out.outputFiles[0].text;
+}
+// The layout is an ES module (the main-thread fallback imports it); the lines worker is a classic
+// script: module workers from blob: URLs fail in a file:// page (the exported report).
+const layoutSource = await workerSource("js/graph/layout.worker.ts", "esm");
+const linesSource = await workerSource("js/lines.worker.ts", "iife");
 
 const options = {
   entryPoints: { dashboard: "js/dashboard.ts", report: "js/report.ts" },
@@ -29,7 +36,11 @@ const options = {
   minify: !watch,
   target: "es2020",
   // Notebook 6 loads RequireJS: keep UMD code from registering itself as an AMD module.
-  define: { "define.amd": "false", __NBTB_LAYOUT_SRC__: JSON.stringify(layoutSource) },
+  define: {
+    "define.amd": "false",
+    __NBTB_LAYOUT_SRC__: JSON.stringify(layoutSource),
+    __NBTB_LINES_SRC__: JSON.stringify(linesSource),
+  },
   legalComments: "none",
   logLevel: "info",
 };

@@ -1,17 +1,20 @@
 /**
- * One scalar card's chart: uPlot with one raw + one smoothed line per run.
+ * One scalar card's chart: one raw + one smoothed line per run.
  *
- * uPlot wants one shared x array, while runs have their own steps. Many dense runs share
- * per-pixel slots (grid.ts); otherwise uPlot.join aligns them (missing cells become
- * `undefined`, which uPlot steps over). The tooltip and the
- * markers do NOT use the joined table: they look up each run's own nearest point so
- * they report the exact values the kernel sent.
+ * uPlot draws the axes and grid and handles the cursor, drag-zoom and double-click; the lines
+ * and NaN markers are drawn on a canvas laid over it (linelayer.ts), in a worker where the
+ * page allows, from one table with a shared x column. Runs have their own steps: many dense
+ * runs share per-pixel slots (grid.ts); otherwise uPlot.join aligns them. The tooltip does
+ * NOT use the table: it looks up each run's own nearest point, so it reports the exact
+ * values the kernel sent.
  */
 import uPlot from "uplot";
 import { formatDuration, formatValue, padRange, type XAxisMode, xValues, yExtent } from "./axes";
 import { withAlpha } from "./colors";
 import { el } from "./dom";
-import { drawMarkers } from "./markers";
+import { LineLayer } from "./linelayer";
+import type { LineJob } from "./lines";
+import { markerCandidates, markersFor } from "./markers";
 import type { Series } from "./protocol";
 import { lowerBound, upperBound } from "./bisect";
 import { gridTable, type Table } from "./grid";
@@ -44,10 +47,21 @@ export interface ChartEvents {
 
 interface Prepared extends ChartRun {
   x: Float64Array;
+  /** Indices of the values that may need a NaN/inf marker (markers.ts). */
+  candidates: Int32Array;
 }
+
+/** What the lines layer draws, before the scales and plot box of a redraw are added. */
+type Lines = Pick<LineJob, "x" | "ys" | "styles" | "markers">;
 
 const HEIGHT = 220;
 const RAW_ALPHA = 0.25;
+/**
+ * CSS px, raw and smoothed alike (the raw line is told apart by its fading). One device pixel
+ * at ratio 1 is a hairline, which software rasterisers draw ~5x faster than a 1.5 px line
+ * (its joins and AA edges): 64 dense lines took 135-200 ms to rasterise at 1.5 px.
+ */
+const LINE_WIDTH = 1;
 
 /** 1500 -> "1.5k": TB-style compact step labels. */
 function compact(v: number): string {
@@ -71,9 +85,10 @@ export function prepare(r: ChartRun, x: Float64Array): Prepared {
       break;
     }
   }
-  if (sorted) return { ...r, x };
+  if (sorted) return { ...r, x, candidates: markerCandidates(r.series.value) };
   const idx = Uint32Array.from(x.keys()).sort((a, b) => x[a] - x[b] || a - b);
   const s = r.series;
+  const value = gather(s.value, idx);
   return {
     ...r,
     x: gather(x, idx),
@@ -82,17 +97,28 @@ export function prepare(r: ChartRun, x: Float64Array): Prepared {
       ...s,
       step: gather(s.step, idx),
       wall: gather(s.wall, idx),
-      value: gather(s.value, idx),
+      value,
       smoothed: s.smoothed && gather(s.smoothed, idx),
     },
+    candidates: markerCandidates(value),
   };
+}
+
+/** A joined column as the lines layer reads it: undefined (no point) -> NaN, null (a gap) -> Infinity. */
+function column(a: ArrayLike<number | null | undefined>): Float64Array {
+  return Float64Array.from(a as ArrayLike<number | null | undefined>, (v) => (v === undefined ? NaN : v === null ? Infinity : v));
 }
 
 
 export class ScalarChart {
   readonly root: HTMLDivElement;
   private u: uPlot | null = null;
+  private layer: LineLayer | null = null;
+  private lines: Lines | null = null;
+  /** The last job sent to the layer: a redraw that changes nothing it shows sends nothing. */
+  private sent: LineJob | null = null;
   private runs: Prepared[] = [];
+  private preparedCache = new WeakMap<Series, { from: ChartRun; mode: XAxisMode; out: Prepared }>();
   private zoom: [number, number] | null = null;
   private width = 320;
   private readonly tooltip: Tooltip;
@@ -118,8 +144,23 @@ export class ScalarChart {
 
   /** Same runs/settings and new points (reply, append): redraw, keeping any zoom. */
   setRuns(runs: ChartRun[]): void {
-    this.runs = runs.map((r) => prepare(r, xValues(this.settings.xAxis, r.series.step, r.series.wall, r.t0)));
+    this.runs = runs.map((r) => this.prepared(r));
     this.render();
+  }
+
+  /**
+   * A run ready to draw. A reset or a reply redraws mostly the same series objects: their x,
+   * sort and marker candidates are kept, not computed again for every run on every redraw.
+   */
+  private prepared(r: ChartRun): Prepared {
+    const mode = this.settings.xAxis;
+    const hit = this.preparedCache.get(r.series);
+    if (hit && hit.from.smoothed === r.smoothed && hit.from.t0 === r.t0 && hit.from.color === r.color && hit.mode === mode) {
+      return hit.out;
+    }
+    const out = prepare(r, xValues(mode, r.series.step, r.series.wall, r.t0));
+    this.preparedCache.set(r.series, { from: r, mode, out });
+    return out;
   }
 
   setSettings(s: ChartSettings): void {
@@ -129,7 +170,7 @@ export class ScalarChart {
     if (xChanged) {
       // Zoom ranges are in axis units, meaningless in another mode.
       this.zoom = null;
-      this.runs = this.runs.map((r) => prepare(r, xValues(s.xAxis, r.series.step, r.series.wall, r.t0)));
+      this.runs = this.runs.map((r) => this.prepared(r));
     }
     if (rebuild) this.destroyPlot();
     this.render();
@@ -172,6 +213,8 @@ export class ScalarChart {
     ctx.fillStyle = this.theme.bg;
     ctx.fillRect(0, 0, c.width, c.height);
     ctx.drawImage(src, 0, 0);
+    // The lines canvas may belong to the worker: draw the same lines again here.
+    this.layer?.paintOnto(ctx);
     return c.toDataURL("image/png");
   }
 
@@ -182,6 +225,9 @@ export class ScalarChart {
   }
 
   private destroyPlot(): void {
+    this.layer?.destroy();
+    this.layer = null;
+    this.sent = null;
     this.u?.destroy();
     this.u = null;
     this.tooltip.forgetDots();
@@ -197,14 +243,15 @@ export class ScalarChart {
     return idx.length < n ? idx : null;
   }
 
-  private data(): uPlot.AlignedData {
+  /** x, every run's raw column, every run's smoothed column (smoothed draw on top). */
+  private table(): Table {
     const log = this.settings.yLog;
-    // Gaps (NaN, inf, and non-positive values on a log axis) become null: uPlot breaks
-    // the line there, and the draw hook puts a marker at the chart edge instead.
+    // Gaps (NaN, inf, and non-positive values on a log axis) become null: the line breaks
+    // there, and a marker at the chart edge shows the point instead.
     const clean = (a: Float64Array) =>
       Array.from(a, (v) => (Number.isFinite(v) && (!log || v > 0) ? v : null));
     const grid = this.gridData();
-    if (grid) return grid as unknown as uPlot.AlignedData;
+    if (grid) return grid;
     const tables: uPlot.AlignedData[] = this.runs.map((r) => {
       const idx = this.visibleIndices(r);
       const x = idx ? gather(r.x, idx) : r.x;
@@ -212,14 +259,14 @@ export class ScalarChart {
       const sm = idx ? gather(r.smoothed, idx) : r.smoothed;
       return [Array.from(x), clean(raw), clean(sm)] as uPlot.AlignedData;
     });
-    if (tables.length === 0) return [[]];
+    if (tables.length === 0) return [new Float64Array(0)];
     const joined = tables.length === 1 ? tables[0] : uPlot.join(tables);
     // Reorder to x, all raw lines, then all smoothed lines, so smoothed draws on top.
     const k = this.runs.length;
-    const out: uPlot.AlignedData[number][] = [joined[0]];
-    for (let i = 0; i < k; i++) out.push(joined[1 + 2 * i]);
-    for (let i = 0; i < k; i++) out.push(joined[2 + 2 * i]);
-    return out as unknown as uPlot.AlignedData;
+    const out: Float64Array[] = [Float64Array.from(joined[0] as ArrayLike<number>)];
+    for (let i = 0; i < k; i++) out.push(column(joined[1 + 2 * i]));
+    for (let i = 0; i < k; i++) out.push(column(joined[2 + 2 * i]));
+    return out;
   }
 
   /**
@@ -276,10 +323,18 @@ export class ScalarChart {
 
   private render(): void {
     this.renders++;
-    const key = `${this.settings.xAxis}|${this.settings.yLog}|${this.runs.map((r) => r.run).join("\u0000")}`;
+    const key = `${this.settings.xAxis}|${this.settings.yLog}`;
     if (this.u && key !== this.shapeKey) this.destroyPlot();
     this.shapeKey = key;
-    const data = this.data();
+    const table = this.table();
+    const styles = [
+      ...this.runs.map((r) => ({ color: withAlpha(r.color, RAW_ALPHA), width: LINE_WIDTH })),
+      ...this.runs.map((r) => ({ color: r.color, width: LINE_WIDTH })),
+    ];
+    this.lines = { x: table[0], ys: table.slice(1), styles, markers: markersFor(this.runs.map((r) => ({ color: r.color, x: r.x, value: r.series.value, candidates: r.candidates })), this.settings.yLog) };
+    // uPlot gets the x column (for the x range) and one line that draws nothing: the y range is
+    // ours (yRange) and the lines are the layer's.
+    const data: uPlot.AlignedData = [table[0], table[this.runs.length + 1] ?? new Float64Array(table[0].length)];
     if (!this.u) {
       this.u = new uPlot(this.options(), data, this.root);
       this.u.root.addEventListener("mouseleave", () => this.tooltip.hide());
@@ -287,6 +342,39 @@ export class ScalarChart {
       this.u.setData(data, !this.zoom);
     }
     if (this.zoom) this.u.setScale("x", { min: this.zoom[0], max: this.zoom[1] });
+  }
+
+  /** After uPlot drew the axes: the lines for its scales and plot box, unless nothing changed. */
+  private sendLines(u: uPlot): void {
+    const lines = this.lines;
+    if (!lines) return;
+    // uPlot's own canvas element (the first in its root; ours follows it)
+    const canvas = u.root.querySelector("canvas");
+    if (!canvas) return;
+    if (!this.layer) this.layer = new LineLayer(canvas, () => this.events.onPaint());
+    const x = u.scales.x;
+    const y = u.scales.y;
+    const job: LineJob = {
+      ...lines,
+      xMin: x.min ?? 0,
+      xMax: x.max ?? 1,
+      yMin: y.min ?? 0,
+      yMax: y.max ?? 1,
+      yLog: this.settings.yLog,
+      box: { left: u.bbox.left, top: u.bbox.top, width: u.bbox.width, height: u.bbox.height },
+      canvas: { width: canvas.width, height: canvas.height },
+      pxRatio: uPlot.pxRatio,
+    };
+    const last = this.sent;
+    if (last && last.x === job.x && last.ys === job.ys && last.markers === job.markers && last.xMin === job.xMin
+        && last.xMax === job.xMax && last.yMin === job.yMin && last.yMax === job.yMax
+        && last.canvas.width === job.canvas.width && last.canvas.height === job.canvas.height
+        && last.box.left === job.box.left && last.box.top === job.box.top && last.box.width === job.box.width
+        && last.box.height === job.box.height && last.pxRatio === job.pxRatio) {
+      return;
+    }
+    this.sent = job;
+    this.layer.draw(job);
   }
 
   private options(): uPlot.Options {
@@ -304,9 +392,8 @@ export class ScalarChart {
         : mode === "relative"
           ? (_u: uPlot, splits: number[]) => splits.map(formatDuration)
           : undefined;
-    const series: uPlot.Series[] = [{}];
-    for (const r of this.runs) series.push({ label: r.run, stroke: withAlpha(r.color, RAW_ALPHA), width: 1, spanGaps: false, points: { show: false } });
-    for (const r of this.runs) series.push({ label: r.run, stroke: r.color, width: 1.5, spanGaps: false, points: { show: false } });
+    // x, and one series uPlot ranges and hovers but never draws (the lines layer does)
+    const series: uPlot.Series[] = [{}, { paths: () => null, points: { show: false } }];
     return {
       width: this.width,
       height: HEIGHT,
@@ -346,10 +433,7 @@ export class ScalarChart {
       hooks: {
         setSelect: [(u) => this.onSelect(u)],
         setCursor: [(u) => this.tooltip.show(u, this.runs, this.settings.yLog)],
-        draw: [
-          (u) => drawMarkers(u, this.runs.map((r) => ({ color: r.color, x: r.x, value: r.series.value })), this.settings.yLog),
-          () => this.events.onPaint(),
-        ],
+        draw: [(u) => this.sendLines(u)],
       },
     };
   }

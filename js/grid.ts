@@ -1,8 +1,8 @@
 /**
  * One drawing table for many runs, built without uPlot.join.
  *
- * uPlot draws every series from one shared x array, while runs log at their own steps.
- * Joining 32 reduced runs (~2,000 points each, at different steps) gives a table of up to
+ * A chart's lines are drawn from one shared x array (js/lines.ts, as uPlot's data would be),
+ * while runs log at their own steps. Joining 32 reduced runs (~2,000 points each, at different steps) gives a table of up to
  * 64k rows x 64 columns: tens of ms to build and as much again to draw, at first paint and
  * on every zoom. A pixel column can show no more than its first, last, lowest and highest
  * point, so for dense runs each run is cut to those four per column and they are written
@@ -18,8 +18,11 @@ export interface GridRun {
   smoothed: ArrayLike<number>;
 }
 
-/** x, then every run's raw column, then every run's smoothed column (uPlot's AlignedData). */
-export type Table = (number | null | undefined)[][];
+/**
+ * x, then every run's raw column, then every run's smoothed column, all of one length; NaN
+ * where a run has no point in a row (its line goes on to its next point). js/lines.ts draws it.
+ */
+export type Table = Float64Array[];
 
 import { type PixelSlots, pixelSlots } from "./reduce";
 
@@ -55,17 +58,17 @@ export function gridTable(runs: GridRun[], lo: number, hi: number, cols: number,
   const above = edgeXs((p) => p.after);
   const gridRows = cols * SLOTS;
   const rows = below.length + gridRows + above.length;
-  const x: number[] = new Array(rows);
+  const x = new Float64Array(rows);
   for (let i = 0; i < below.length; i++) x[i] = below[i];
   const last = gridRows - 1;
   for (let g = 0; g < gridRows; g++) x[below.length + g] = lo + (span * g) / last;
   for (let i = 0; i < above.length; i++) x[below.length + gridRows + i] = above[i];
 
-  const rawCols: (number | undefined)[][] = [];
-  const smoothCols: (number | undefined)[][] = [];
+  const rawCols: Float64Array[] = [];
+  const smoothCols: Float64Array[] = [];
   runs.forEach((r, j) => {
-    const raw: (number | undefined)[] = new Array(rows).fill(undefined);
-    const sm: (number | undefined)[] = new Array(rows).fill(undefined);
+    const raw = new Float64Array(rows).fill(NaN);
+    const sm = new Float64Array(rows).fill(NaN);
     const put = (row: number, i: number) => {
       raw[row] = r.raw[i];
       sm[row] = r.smoothed[i];

@@ -302,8 +302,10 @@ def _media(source: Any, plugin: str, by_tag: dict, blob: _Blob, index: dict, cap
 
 # ---- the page ----------------------------------------------------------------------------------
 # No fetch of any kind: the page can only run its own inline code and show blob:/data: media.
+# worker-src blob: lets the charts draw their lines in a worker made from the page's own bundled
+# code (js/linelayer.ts); a blob: worker inherits this policy, so it cannot fetch either.
 CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-       "img-src blob: data:; media-src blob: data:")
+       "img-src blob: data:; media-src blob: data:; worker-src blob:")
 PAGE_CSS = """
 html, body { margin: 0; height: 100%; }
 body { background: #fff; }

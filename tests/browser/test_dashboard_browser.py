@@ -6,6 +6,9 @@ Every test inspects the notebook the session fixture ran (conftest.py): cell 1 i
 
 from __future__ import annotations
 
+import io
+
+import numpy as np
 import pytest
 from conftest import (
     LONG_STEPS, LONG_TAG, MAGIC_CELL, RELOAD_CELL, RUNS, SCREENSHOTS, SHOW_CELL, STEPS, TAGS,
@@ -39,6 +42,26 @@ def test_magic_shows_a_card_per_tag_and_a_row_per_run(page):
         "loss", "accuracy", "noise"}
     assert run_checked(root) == {run: True for run in RUNS}
     assert root.locator('[data-testid="tab-scalars"]').count() == 1
+
+
+def test_lines_are_drawn_off_the_main_thread(page):
+    """Each chart's lines canvas belongs to the lines worker (JupyterLab allows blob: workers),
+    and the worker's drawing lands: the canvas shows the runs' colours over the blank plot."""
+    root = dashboard(page, MAGIC_CELL)
+    c = card(root, "loss/train")
+    c.scroll_into_view_if_needed()
+    lines = c.locator('[data-testid="chart-lines"]')
+    assert lines.get_attribute("data-where") == "worker"
+    page.wait_for_function("(el) => Number(el.dataset.drawn) >= 1", arg=lines.element_handle())
+    page.mouse.move(0, 0)  # no cursor or tooltip over the picture
+    from PIL import Image
+
+    from nbtb.plot import run_color
+
+    pixels = np.asarray(Image.open(io.BytesIO(lines.screenshot())).convert("RGB")).reshape(-1, 3).astype(int)
+    for run in RUNS:
+        rgb = np.array([int(run_color(run)[i:i + 2], 16) for i in (1, 3, 5)])
+        assert (np.abs(pixels - rgb).max(axis=1) <= 12).sum() >= 20, run
 
 
 def test_show_preselects_the_requested_run(page):
@@ -83,8 +106,6 @@ def test_reduced_long_series_still_shows_exact_values(page, frame):
 
 
 def test_csv_button_downloads_the_exact_frame(page, frame):
-    import io
-
     import pandas as pd
 
     root = dashboard(page, MAGIC_CELL)
@@ -129,8 +150,6 @@ def test_smoothing_slider_changes_what_is_drawn(page):
 
 def test_reduced_series_use_the_kernels_smoothing_of_the_full_series(page, frame):
     """Runs after the slider moved to 0.95: the long series was re-requested at that weight."""
-    import numpy as np
-
     from nbtb.widgets.smoothing import smooth
 
     root = dashboard(page, MAGIC_CELL)

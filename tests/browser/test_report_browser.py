@@ -315,3 +315,16 @@ def test_png_button_downloads_the_chart(rpage):
         button.click()
     assert download.value.suggested_filename == "loss_train.png"
     assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The lines are drawn on their own canvas (by a worker here): the picture carries them, in
+    # each run's colour, and not only uPlot's axes.
+    lines = card(root, "loss/train").locator('[data-testid="chart-lines"]')
+    assert lines.get_attribute("data-where") == "worker"
+    from PIL import Image
+
+    from nbtb.plot import run_color
+
+    pixels = np.asarray(Image.open(download.value.path()).convert("RGB")).reshape(-1, 3).astype(int)
+    for run in RUNS:
+        rgb = np.array([int(run_color(run)[i:i + 2], 16) for i in (1, 3, 5)])
+        # the smoothed line is opaque; allow for anti-aliasing
+        assert (np.abs(pixels - rgb).max(axis=1) <= 12).sum() >= 20, run

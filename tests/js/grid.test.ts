@@ -17,11 +17,11 @@ function run(seed: number, from: number, to: number, n: number) {
   return { x, raw, smoothed };
 }
 
-/** The (row, value) cells a run's column draws, in row order. */
-function drawn(column: (number | null | undefined)[]) {
+/** The (row, value) cells a run's column draws, in row order (NaN: no point in that row). */
+function drawn(column: Float64Array) {
   const out: { row: number; value: number }[] = [];
   column.forEach((v, row) => {
-    if (v !== undefined && v !== null) out.push({ row, value: v });
+    if (!Number.isNaN(v)) out.push({ row, value: v });
   });
   return out;
 }
