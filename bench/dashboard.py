@@ -8,8 +8,9 @@ first, untimed, as a user's first cell would):
 - frame times (requestAnimationFrame deltas) while the mouse hovers across a chart and while a
   drag-zoom is made and reset: at 60 Hz a frame is never shorter than 16.7 ms, so these show
   dropped frames, not work;
-- the work of one zoom and one reset: from the dispatched mouseup (double-click) to the chart
-  redrawn and laid out, page-side;
+- per zoom and reset, from the dispatched mouseup (double-click), page-side: the main thread's
+  work to the chart's axes redrawn and laid out; the input's frame done (style, layout, paint);
+  and the lines on the screen (they are drawn in a worker where the page allows it);
 - the work of one hover: a pointer move dispatched to the chart, its handlers (cursor, tooltip of
   every run) and the style/layout they cause, timed page-side per move.
 
@@ -56,14 +57,32 @@ HOVER_WORK = """(n) => {
   return times;
 }"""
 ZOOM_PROBE = """() => {
-  // The work of a zoom (mouseup ending a drag) or a reset (dblclick): from the event reaching the
-  // page (a capture listener, before uPlot's) to the chart redrawn (uPlot draws in a microtask
-  // queued by its own handler, so one queued after every handler runs later) and laid out. The
-  // kernel's detail reply for the zoom lands later and is not counted here.
+  // Per zoom (mouseup ending a drag) and reset (dblclick), from the event reaching the page (a
+  // capture listener, before uPlot's):
+  // - work: to the chart redrawn (uPlot draws in a microtask queued by its own handler, so one
+  //   queued after every handler runs later) and laid out, on the main thread;
+  // - frame: to the first task after the next frame (rAF, then a timeout): the input's frame,
+  //   its style, layout and paint included;
+  // - lines: to the chart's lines on the screen (the lines canvas's data-drawn, which the
+  //   worker's reply or a main-thread drawing sets).
+  // The kernel's detail reply for the zoom lands later and is not counted here.
   window.__zoomWork = {mouseup: [], dblclick: []};
+  window.__zoomFrame = {mouseup: [], dblclick: []};
+  window.__zoomLines = {mouseup: [], dblclick: []};
+  const lines = document.querySelector('[data-testid="chart-lines"]');
+  let linesT0 = 0, linesType = '';
+  new MutationObserver(() => {
+    if (!linesType) return;
+    window.__zoomLines[linesType].push(performance.now() - linesT0);
+    linesType = '';
+  }).observe(lines, {attributes: true, attributeFilter: ['data-drawn']});
   for (const type of ['mouseup', 'dblclick']) {
     let t0 = 0;
-    window.addEventListener(type, () => { t0 = performance.now(); }, true);
+    window.addEventListener(type, () => {
+      t0 = performance.now();
+      linesT0 = t0; linesType = type;
+      requestAnimationFrame(() => setTimeout(() => window.__zoomFrame[type].push(performance.now() - t0), 0));
+    }, true);
     window.addEventListener(type, () => queueMicrotask(() => queueMicrotask(() => {
       document.body.getBoundingClientRect();
       window.__zoomWork[type].push(performance.now() - t0);
@@ -84,9 +103,13 @@ def zoom_work(page, box: dict, n: int) -> dict[str, list[float]]:
         page.wait_for_timeout(400)  # the detail reply lands
         page.mouse.dblclick(box["x"] + box["width"] / 2, y)
         page.wait_for_timeout(300)
-    work = page.evaluate("() => window.__zoomWork")
-    # a double-click is also two mouseups: keep the mouseup that ended each drag (every 3rd)
-    return {"zoom": work["mouseup"][0::3], "reset": work["dblclick"]}
+    out = {}
+    for what, probe in (("work", "__zoomWork"), ("frame", "__zoomFrame"), ("lines", "__zoomLines")):
+        got = page.evaluate(f"() => window.{probe}")
+        # a double-click is also two mouseups: keep the mouseup that ended each drag (every 3rd)
+        out[f"zoom_{what}"] = got["mouseup"][0::3]
+        out[f"reset_{what}"] = got["dblclick"]
+    return out
 
 
 RUN_CELL = """(i) => {
@@ -161,10 +184,15 @@ def main(argv: list[str] | None = None) -> int:
         f"**{result['hover_work']['p50_ms']} / {result['hover_work']['p95_ms']} / {result['hover_work']['max_ms']} ms** "
         f"(floor < 16 ms: {work_met}) |",
         f"| hover: frame time p50 / p95 / max (rAF deltas, 60 Hz) | {result['hover']['p50_ms']} / {result['hover']['p95_ms']} / {result['hover']['max_ms']} ms |",
-        f"| **zoom: work from mouseup to the chart redrawn** p50 / p95 / max | "
-        f"**{result['zoom_work']['p50_ms']} / {result['zoom_work']['p95_ms']} / {result['zoom_work']['max_ms']} ms** |",
-        f"| reset (double-click): work to the chart redrawn p50 / p95 / max | "
-        f"{result['reset_work']['p50_ms']} / {result['reset_work']['p95_ms']} / {result['reset_work']['max_ms']} ms |",
+        *[f"| {label} p50 / p95 / max | {result[key]['p50_ms']} / {result[key]['p95_ms']} / {result[key]['max_ms']} ms |"
+          for key, label in (
+              ("zoom_work", "**zoom: main-thread work, mouseup → axes redrawn and laid out**"),
+              ("zoom_frame", "zoom: mouseup → its frame done (style, layout, paint)"),
+              ("zoom_lines", f"zoom: mouseup → lines on the screen (drawn in the {result['lines_drawn_in']} thread)"),
+              ("reset_work", "**reset (double-click): main-thread work**"),
+              ("reset_frame", "reset: dblclick → its frame done"),
+              ("reset_lines", "reset: dblclick → lines on the screen"),
+          )],
         f"| drag-zoom + reset: frame time p50 / p95 / max | {result['zoom']['p50_ms']} / {result['zoom']['p95_ms']} / {result['zoom']['max_ms']} ms |",
         f"| bytes sent for the zoom | {result['bytes_to_browser_zoom'] / 1e6:.3f} MB |",
     ]
@@ -215,11 +243,10 @@ def measure(logdir: Path) -> dict[str, object]:
             page.mouse.move(box["x"] + 2 + (box["width"] - 4) * i / 119, box["y"] + box["height"] / 2)
         result["hover"] = frame_stats(page)
 
-        work = zoom_work(page, box, 20)
-        for what in ("zoom", "reset"):
-            ms = work[what]
-            result[f"{what}_work"] = {"n": len(ms), "p50_ms": round(statistics.median(ms), 2),
-                                      "p95_ms": round(percentile(ms, 0.95), 2), "max_ms": round(max(ms), 2)}
+        for key, ms in zoom_work(page, box, 20).items():
+            result[key] = {"n": len(ms), "p50_ms": round(statistics.median(ms), 2),
+                           "p95_ms": round(percentile(ms, 0.95), 2), "max_ms": round(max(ms), 2)}
+        result["lines_drawn_in"] = page.evaluate("() => document.querySelector('[data-testid=\"chart-lines\"]').dataset.where")
         page.wait_for_timeout(1000)  # the detail replies of those zooms
 
         bytes_before = received["bytes"]

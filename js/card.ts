@@ -9,6 +9,7 @@
 import { xValues } from "./axes";
 import { type ChartRun, type ChartSettings, ScalarChart } from "./chart";
 import { runColor } from "./colors";
+import { afterPaint } from "./dom";
 import { applyAppend, decodeSeries, type Requests, type ScalarsAppend, type Series } from "./protocol";
 import { smooth, smoothContinued } from "./smoothing";
 import type { Theme } from "./theme";
@@ -57,6 +58,8 @@ export class Card {
   private detail: Series[] | null = null;
   private reqId: number | null = null;
   private detailId: number | null = null;
+  /** Cancels a detail request not yet sent (see onZoom). */
+  private cancelAsk: () => void = () => {};
   private requestedWidth = 0;
   private requestedSmoothing = NaN;
   private override: number | null = null;
@@ -176,7 +179,7 @@ export class Card {
     // A new x axis mode resets the zoom (its range means nothing in other units).
     if (!this.chart?.zoomRange && (this.detail || this.detailId !== null)) {
       this.detail = null;
-      this.ctx.requests.cancel(this.detailId);
+      this.cancelDetail();
       this.detailId = null;
     }
     this.draw();
@@ -189,7 +192,7 @@ export class Card {
   private request(): void {
     this.stale = false;
     this.ctx.requests.cancel(this.reqId);
-    this.ctx.requests.cancel(this.detailId);
+    this.cancelDetail();
     this.detail = null;
     this.detailId = null;
     if (this.runs.length === 0) {
@@ -217,7 +220,7 @@ export class Card {
 
   /** Zoomed: if what we hold was reduced by the kernel, ask for the range at full detail. */
   private onZoom(range: [number, number] | null): void {
-    this.ctx.requests.cancel(this.detailId);
+    this.cancelDetail();
     this.detailId = null;
     if (!range) {
       if (this.detail) {
@@ -230,22 +233,33 @@ export class Card {
     if (!shown.some((s) => s.reduced)) return;
     const steps = this.stepRange(range, shown);
     if (!steps) return;
-    const id = this.ctx.requests.scalars(
-      {
-        tag: this.tag,
-        runs: this.runs,
-        width: this.width(),
-        smoothing: this.effectiveSmoothing(),
-        x_min: steps[0],
-        x_max: steps[1],
-      },
-      (series) => {
-        if (id !== this.detailId) return;
-        this.detail = series;
-        this.draw();
-      },
-    );
-    this.detailId = id;
+    // Asked once the zoomed picture is on the screen: the kernel's work (and, on a small
+    // machine, its CPU) then does not compete with painting the frame the user waits for.
+    this.cancelAsk = afterPaint(() => {
+      const id = this.ctx.requests.scalars(
+        {
+          tag: this.tag,
+          runs: this.runs,
+          width: this.width(),
+          smoothing: this.effectiveSmoothing(),
+          x_min: steps[0],
+          x_max: steps[1],
+        },
+        (series) => {
+          if (id !== this.detailId) return;
+          this.detail = series;
+          this.draw();
+        },
+      );
+      this.detailId = id;
+    });
+  }
+
+  /** Drops the detail request in flight, or about to be sent. */
+  private cancelDetail(): void {
+    this.ctx.requests.cancel(this.detailId);
+    this.cancelAsk();
+    this.cancelAsk = () => {};
   }
 
   /** Wall time of a run's first point: the whole-range reply starts there (reduction keeps it). */
@@ -261,7 +275,7 @@ export class Card {
     let hi = -Infinity;
     for (const s of series) {
       const n = s.step.length;
-      const xs = xValues(mode, s.step, s.wall, this.t0(s));
+      const xs = mode === "step" ? s.step : xValues(mode, s.step, s.wall, this.t0(s));
       for (let i = 0; i < n; i++) {
         const x = xs[i];
         if (x < range[0] || x > range[1]) continue;
@@ -359,7 +373,7 @@ export class Card {
 
   destroy(): void {
     this.ctx.requests.cancel(this.reqId);
-    this.ctx.requests.cancel(this.detailId);
+    this.cancelDetail();
     clearTimeout(this.retry);
     this.resizeObs?.disconnect();
     this.chart?.destroy();

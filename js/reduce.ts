@@ -6,6 +6,7 @@
  * column draws the same picture as the full series; non-finite points are always kept
  * so NaN/inf markers never disappear.
  */
+import { lowerBound, upperBound } from "./bisect";
 
 /**
  * Indices (ascending) of the points to draw for the x range [xMin, xMax] at `width`
@@ -44,18 +45,14 @@ export function pixelSlots(x: ArrayLike<number>, y: ArrayLike<number>, xMin: num
   const span = xMax - xMin;
   const slots = new Int32Array(cols * 4).fill(-1);
   const nonFinite: number[] = [];
-  let before = -1;
-  let after = -1;
-  for (let i = 0; i < n; i++) {
+  // x is ascending: the points in range are one slice, found by bisection (a zoom looks at
+  // a few thousand of a run's points, not all of them)
+  const from = lowerBound(x, xMin);
+  const to = upperBound(x, xMax);
+  const before = from - 1;
+  const after = to < n ? to : -1;
+  for (let i = from; i < to; i++) {
     const xi = x[i];
-    if (xi < xMin) {
-      before = i;
-      continue;
-    }
-    if (xi > xMax) {
-      if (after < 0) after = i;
-      continue;
-    }
     const yi = y[i];
     if (!Number.isFinite(yi)) {
       nonFinite.push(i);
