@@ -27,7 +27,10 @@ function flush(): void {
     if (canvas.width !== job.canvas.width) canvas.width = job.canvas.width;
     if (canvas.height !== job.canvas.height) canvas.height = job.canvas.height;
     const ctx = canvas.getContext("2d");
-    if (ctx) drawLines(ctx, job);
+    // An uncaught error reaches the page as the worker's error event: it then draws every
+    // chart on the main thread (js/linelayer.ts) rather than leave them blank.
+    if (!ctx) throw new Error("no 2D context for an OffscreenCanvas in this worker");
+    drawLines(ctx, job);
     postMessage({ type: "drawn", id, seq });
   }
 }
