@@ -234,6 +234,9 @@ def measure(logdir: Path) -> dict[str, object]:
 
         over = page.locator(".u-over").first
         over.scroll_into_view_if_needed()
+        # the charts draw their first pictures on the main thread, then hand them to the worker
+        page.wait_for_function("() => document.querySelector('[data-testid=\"chart-lines\"]').dataset.where"
+                               " === 'worker'", timeout=10_000)
         box = over.bounding_box()
         work = page.evaluate(HOVER_WORK, 200)
         result["hover_work"] = {"moves": len(work), "p50_ms": round(statistics.median(work), 2),

@@ -11,6 +11,7 @@ import { isXAxisMode, type XAxisMode } from "./axes";
 import type { CardContext } from "./card";
 import { runColor } from "./colors";
 import { makeMatcher } from "./filter";
+import { warmLines } from "./linelayer";
 import { type KernelMessage, Requests } from "./protocol";
 import { ScalarsTab } from "./scalars";
 import { mediaTabs } from "./tabs";
@@ -209,6 +210,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       if (root.dataset.ready !== "1") root.dataset.ready = "1";
     },
   };
+  warmLines();
   const scalars = new ScalarsTab(ctx);
   cleanups.push(() => scalars.destroy());
   // Images, Text, Audio, HParams, PR curves (js/tabs.ts): their own requests and messages.

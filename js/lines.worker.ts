@@ -5,7 +5,8 @@
  * run) costs one drawing per canvas, not one per message.
  *
  * Messages in: {type: "canvas", id, canvas} (transferred), {type: "draw", id, seq, job},
- * {type: "drop", id}. Out: {type: "drawn", id, seq} once the job's picture is on the canvas.
+ * {type: "drop", id}. Out: {type: "drawn", id, seq, at} once the job's picture is on the canvas,
+ * `at` being when (ms since the epoch, the page converts it to its own clock).
  */
 import { drawLines, type LineJob } from "./lines";
 
@@ -31,7 +32,7 @@ function flush(): void {
     // chart on the main thread (js/linelayer.ts) rather than leave them blank.
     if (!ctx) throw new Error("no 2D context for an OffscreenCanvas in this worker");
     drawLines(ctx, job);
-    postMessage({ type: "drawn", id, seq });
+    postMessage({ type: "drawn", id, seq, at: performance.timeOrigin + performance.now() });
   }
 }
 

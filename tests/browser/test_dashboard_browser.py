@@ -45,14 +45,18 @@ def test_magic_shows_a_card_per_tag_and_a_row_per_run(page):
 
 
 def test_lines_are_drawn_off_the_main_thread(page):
-    """Each chart's lines canvas belongs to the lines worker (JupyterLab allows blob: workers),
-    and the worker's drawing lands: the canvas shows the runs' colours over the blank plot."""
+    """A chart's first picture is drawn on the main thread; once the page is idle its lines
+    canvas goes to the lines worker (JupyterLab allows blob: workers), whose drawing lands: the
+    canvas shows the runs' colours over the blank plot."""
     root = dashboard(page, MAGIC_CELL)
     c = card(root, "loss/train")
     c.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(card) => card.querySelector('[data-testid=\"chart-lines\"]').dataset.where === 'worker'",
+        arg=c.element_handle())
     lines = c.locator('[data-testid="chart-lines"]')
-    assert lines.get_attribute("data-where") == "worker"
-    page.wait_for_function("(el) => Number(el.dataset.drawn) >= 1", arg=lines.element_handle())
+    assert lines.count() == 1  # the main thread's canvas is gone
+    assert int(lines.get_attribute("data-drawn")) >= 1
     page.mouse.move(0, 0)  # no cursor or tooltip over the picture
     from PIL import Image
 

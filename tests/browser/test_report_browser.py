@@ -317,8 +317,9 @@ def test_png_button_downloads_the_chart(rpage):
     assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # The lines are drawn on their own canvas (by a worker here): the picture carries them, in
     # each run's colour, and not only uPlot's axes.
-    lines = card(root, "loss/train").locator('[data-testid="chart-lines"]')
-    assert lines.get_attribute("data-where") == "worker"
+    rpage.wait_for_function(  # the chart's lines went to the worker once the page was idle
+        "(card) => card.querySelector('[data-testid=\"chart-lines\"]').dataset.where === 'worker'",
+        arg=card(root, "loss/train").element_handle())
     from PIL import Image
 
     from nbtb.plot import run_color

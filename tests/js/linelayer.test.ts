@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
 /**
- * Where a chart's lines are drawn (js/linelayer.ts): handed to the lines worker when the page
- * has Worker and OffscreenCanvas, drawn on the main thread when it does not, and moved back
- * to the main thread when the worker fails after it took the canvases.
+ * Where a chart's lines are drawn (js/linelayer.ts): on the main thread first (the quickest
+ * first picture), then, once the page is idle, by the lines worker when the page has Worker
+ * and OffscreenCanvas; back on the main thread if that worker fails.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { LineJob } from "../../js/lines";
@@ -38,6 +38,13 @@ class FakeWorker {
   terminate() {
     this.terminated = true;
   }
+  /** The worker reports job `seq` of canvas `id` drawn, `ms` after the page's time origin. */
+  reply(id: unknown, seq: number, ms = 0) {
+    this.onmessage!({ data: { type: "drawn", id, seq, at: performance.timeOrigin + ms } });
+  }
+  draws() {
+    return this.sent.filter((s) => s.msg.type === "draw").map((s) => s.msg.seq);
+  }
 }
 
 /** A 2D context stub that counts strokes. */
@@ -49,6 +56,16 @@ function stubContext() {
   });
   HTMLCanvasElement.prototype.getContext = (() => ctx) as never;
   return strokes;
+}
+
+/** requestIdleCallback that waits for the test to say the page is idle. */
+function stubIdle() {
+  const queue: (() => void)[] = [];
+  vi.stubGlobal("requestIdleCallback", (fn: () => void) => queue.push(fn));
+  vi.stubGlobal("cancelIdleCallback", () => {});
+  return () => {
+    for (const fn of queue.splice(0)) fn();
+  };
 }
 
 async function freshModule() {
@@ -81,81 +98,138 @@ function underCanvas(): HTMLCanvasElement {
   return under;
 }
 
+const linesOf = (under: HTMLCanvasElement) => Array.from(under.parentElement!.querySelectorAll<HTMLCanvasElement>(".nbtb-lines"));
+
 describe("LineLayer", () => {
   it("draws on the main thread where there is no OffscreenCanvas, right after uPlot's canvas", async () => {
     const strokes = stubContext();
+    const idle = stubIdle();
     const { LineLayer } = await freshModule();
     const under = underCanvas();
     const drawn = vi.fn();
     const layer = new LineLayer(under, drawn);
     expect(under.nextElementSibling).toBe(layer.canvas);
-    expect(layer.canvas.dataset.where).toBe("main");
     layer.draw(JOB);
+    idle();
+    expect(layer.canvas.dataset.where).toBe("main");
     expect(drawn).toHaveBeenCalledTimes(1);
     expect(strokes.n).toBe(1);
     expect([layer.canvas.width, layer.canvas.height]).toEqual([60, 50]);
     expect(layer.canvas.style.pointerEvents).toBe("none");
   });
 
-  it("hands the canvas to the worker, and reports a job drawn only when it is the latest", async () => {
-    stubContext();
+  it("draws the first picture here, then hands a hidden canvas to the worker and swaps when it shows the latest", async () => {
+    const strokes = stubContext();
+    const idle = stubIdle();
     withWorkerSupport();
     const { LineLayer } = await freshModule();
+    const under = underCanvas();
     const drawn = vi.fn();
-    const layer = new LineLayer(underCanvas(), drawn);
+    const layer = new LineLayer(under, drawn);
+    layer.draw(JOB);
+    expect([strokes.n, drawn.mock.calls.length, layer.canvas.dataset.where]).toEqual([1, 1, "main"]);
     const w = FakeWorker.last!;
-    expect(layer.canvas.dataset.where).toBe("worker");
+    expect(w.sent).toEqual([]); // nothing handed over before the page is idle
+
+    idle();
+    const [mine, theirs] = linesOf(under);
+    expect(mine).toBe(layer.canvas);
+    expect(theirs.dataset.where).toBe("worker");
+    expect(theirs.style.visibility).toBe("hidden");
     expect(w.sent[0].msg.type).toBe("canvas");
     expect(w.sent[0].transfer).toEqual([w.sent[0].msg.canvas]);
     const id = w.sent[0].msg.id;
-    layer.draw(JOB);
+    expect(w.draws()).toEqual([1]); // the picture on the screen, again
+
+    // a redraw while handing over: still drawn here at once, and sent to the worker
     layer.draw({ ...JOB, xMax: 2 });
-    expect(w.sent.slice(1).map((s) => [s.msg.type, s.msg.seq])).toEqual([["draw", 1], ["draw", 2]]);
-    expect(drawn).not.toHaveBeenCalled();
-    w.onmessage!({ data: { type: "drawn", id, seq: 1 } }); // an older picture: not the one asked for last
-    expect(drawn).not.toHaveBeenCalled();
-    w.onmessage!({ data: { type: "drawn", id, seq: 2 } });
-    expect(drawn).toHaveBeenCalledTimes(1);
-    expect(layer.canvas.dataset.drawn).toBe("2");
+    expect([strokes.n, drawn.mock.calls.length]).toEqual([2, 2]);
+    expect(w.draws()).toEqual([1, 2]);
+    w.reply(id, 1); // the worker shows an older picture: keep ours
+    expect(linesOf(under)).toEqual([mine, theirs]);
+    w.reply(id, 2, 7);
+    expect(linesOf(under)).toEqual([theirs]);
+    expect(layer.canvas).toBe(theirs);
+    expect(theirs.style.visibility).toBe("");
+    expect(theirs.dataset.drawnAt).toBe("7.0"); // the worker's time, on the page's clock
+
+    // from now on the worker draws, and the chart hears when its latest job is on the screen
+    layer.draw({ ...JOB, xMax: 3 });
+    layer.draw({ ...JOB, xMax: 4 });
+    expect(strokes.n).toBe(2);
+    expect(w.draws()).toEqual([1, 2, 3, 4]);
+    w.reply(id, 3);
+    expect(drawn).toHaveBeenCalledTimes(2);
+    w.reply(id, 4, 9);
+    expect(drawn).toHaveBeenCalledTimes(3);
+    expect(layer.canvas.dataset.drawn).toBe("4");
   });
 
-  it("one worker serves every chart, and ends with the last of them", async () => {
+  it("one worker serves every chart, started ahead by warmLines and kept for the next chart", async () => {
     stubContext();
+    const idle = stubIdle();
     withWorkerSupport();
-    const { LineLayer } = await freshModule();
-    const a = new LineLayer(underCanvas(), () => {});
+    const { LineLayer, warmLines } = await freshModule();
+    warmLines();
     const w = FakeWorker.last!;
+    const a = new LineLayer(underCanvas(), () => {});
     const b = new LineLayer(underCanvas(), () => {});
+    a.draw(JOB);
+    b.draw(JOB);
+    idle();
     expect(FakeWorker.last).toBe(w);
+    expect(w.sent.filter((s) => s.msg.type === "canvas").map((s) => s.msg.id)).toEqual([1, 2]);
     a.destroy();
-    expect(w.terminated).toBe(false);
     b.destroy();
-    expect(w.terminated).toBe(true);
-    expect(w.sent.filter((s) => s.msg.type === "drop")).toHaveLength(2);
+    expect(w.sent.filter((s) => s.msg.type === "drop").map((s) => s.msg.id)).toEqual([1, 2]);
+    expect(w.terminated).toBe(false);
   });
 
   it("a worker that fails gives its charts fresh main-thread canvases, redrawn at once", async () => {
     const strokes = stubContext();
+    const idle = stubIdle();
     withWorkerSupport();
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const { LineLayer } = await freshModule();
     const drawn = vi.fn();
-    const layer = new LineLayer(underCanvas(), drawn);
-    const handed = layer.canvas;
+    const under = underCanvas();
+    const layer = new LineLayer(under, drawn);
     layer.draw(JOB);
-    FakeWorker.last!.onerror!({ message: "blocked by CSP" });
-    expect(layer.canvas).not.toBe(handed);
+    idle();
+    const w = FakeWorker.last!;
+    w.reply(w.sent[0].msg.id, 1);
+    const handed = layer.canvas;
+    expect(handed.dataset.where).toBe("worker");
+    w.onerror!({ message: "blocked by CSP" });
+    expect(linesOf(under)).toEqual([layer.canvas]);
     expect(handed.isConnected).toBe(false);
-    expect(layer.canvas.isConnected).toBe(true);
     expect(layer.canvas.dataset.where).toBe("main");
-    expect(strokes.n).toBe(1);
-    expect(drawn).toHaveBeenCalledTimes(1);
+    expect(strokes.n).toBe(2); // the last picture, drawn again here
+    expect(drawn).toHaveBeenCalledTimes(2);
     expect(warn.mock.calls[0][0]).toContain("blocked by CSP");
-    // and later charts do not try the worker again
-    const before = FakeWorker.last;
+    expect(w.terminated).toBe(true);
+    // and later charts do not try a worker again
     const next = new LineLayer(underCanvas(), () => {});
-    expect(FakeWorker.last).toBe(before);
+    next.draw(JOB);
+    idle();
+    expect(FakeWorker.last).toBe(w);
     expect(next.canvas.dataset.where).toBe("main");
-    warn.mockRestore();
+  });
+
+  it("a worker failing during the hand-over leaves the chart drawn here", async () => {
+    stubContext();
+    const idle = stubIdle();
+    withWorkerSupport();
+    vi.spyOn(console, "warn").mockImplementation(() => {});
+    const { LineLayer } = await freshModule();
+    const under = underCanvas();
+    const layer = new LineLayer(under, () => {});
+    layer.draw(JOB);
+    idle();
+    const mine = layer.canvas;
+    FakeWorker.last!.onerror!({ message: "gone" });
+    expect(linesOf(under)).toEqual([mine]);
+    layer.draw(JOB);
+    expect(mine.dataset.drawn).toBe("2");
   });
 });
