@@ -63,8 +63,8 @@ ZOOM_PROBE = """() => {
   //   queued after every handler runs later) and laid out, on the main thread;
   // - frame: to the first task after the next frame (rAF, then a timeout): the input's frame,
   //   its style, layout and paint included;
-  // - lines: to the chart's lines on the screen (the lines canvas's data-drawn, which the
-  //   worker's reply or a main-thread drawing sets).
+  // - lines: to the chart's lines on the screen (the lines canvas's data-drawnAt: when the
+  //   worker, or the main thread, finished drawing them, on the page's clock).
   // The kernel's detail reply for the zoom lands later and is not counted here.
   window.__zoomWork = {mouseup: [], dblclick: []};
   window.__zoomFrame = {mouseup: [], dblclick: []};
@@ -73,7 +73,7 @@ ZOOM_PROBE = """() => {
   let linesT0 = 0, linesType = '';
   new MutationObserver(() => {
     if (!linesType) return;
-    window.__zoomLines[linesType].push(performance.now() - linesT0);
+    window.__zoomLines[linesType].push(Number(lines.dataset.drawnAt) - linesT0);
     linesType = '';
   }).observe(lines, {attributes: true, attributeFilter: ['data-drawn']});
   for (const type of ['mouseup', 'dblclick']) {

@@ -374,8 +374,6 @@ export class ScalarChart {
       return;
     }
     this.sent = job;
-    // for benchmarks: when the axes of this picture were drawn (the lines canvas has drawnAt)
-    this.root.dataset.axesAt = performance.now().toFixed(1);
     this.layer.draw(job);
   }
 
