@@ -5,22 +5,10 @@
  * and OffscreenCanvas; back on the main thread if that worker fails.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { LineJob } from "../../js/lines";
+import { lineJob } from "./line_fixture";
 
-const JOB: LineJob = {
-  x: Float64Array.from([0, 1]),
-  ys: [Float64Array.from([0, 1])],
-  styles: [{ color: "#ff0000", width: 1 }],
-  markers: [],
-  xMin: 0,
-  xMax: 1,
-  yMin: 0,
-  yMax: 1,
-  yLog: false,
-  box: { left: 0, top: 0, width: 50, height: 40 },
-  canvas: { width: 60, height: 50 },
-  pxRatio: 1,
-};
+// one line on a 60 x 50 canvas
+const JOB = lineJob([0, 1], [[0, 1]], { xMax: 1, yMax: 1, box: { left: 0, top: 0, width: 50, height: 40 }, canvas: { width: 60, height: 50 } });
 
 /** A worker that records what it is sent; the test plays its replies and its failure. */
 class FakeWorker {

@@ -3,8 +3,9 @@
  * polyline holds per pixel column, where it breaks, what is clipped, and the NaN markers.
  */
 import { describe, expect, it } from "vitest";
-import { drawLines, type LineJob } from "../../js/lines";
+import { drawLines } from "../../js/lines";
 import { markerCandidates, markersFor } from "../../js/markers";
+import { lineJob as job } from "./line_fixture";
 
 type Call = [string, ...number[]];
 
@@ -47,25 +48,6 @@ function recorder() {
     },
   };
   return { ctx: ctx as unknown as CanvasRenderingContext2D, calls, styles };
-}
-
-/** A 100 x 100 device-pixel plot at (10, 0) on a 120 x 110 canvas, x and y both 0..100. */
-function job(x: number[], ys: number[][], more: Partial<LineJob> = {}): LineJob {
-  return {
-    x: Float64Array.from(x),
-    ys: ys.map((y) => Float64Array.from(y)),
-    styles: ys.map((_, k) => ({ color: `#00000${k}`, width: 1 })),
-    markers: [],
-    xMin: 0,
-    xMax: 100,
-    yMin: 0,
-    yMax: 100,
-    yLog: false,
-    box: { left: 10, top: 0, width: 100, height: 100 },
-    canvas: { width: 120, height: 110 },
-    pxRatio: 1,
-    ...more,
-  };
 }
 
 /** The path commands of each stroked line. */
