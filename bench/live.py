@@ -1,8 +1,9 @@
 """Live updates, measured in a real JupyterLab + Chromium.
 
 - latency: time from `cb.log(...)` in a running cell to the point drawn by the dashboard above
-  (the card's `data-last-step` reaching that step, then one animation frame), for 50 points logged
-  200 ms apart; kernel and browser share this machine's clock.
+  (the card's lines canvas drawn with `data-last-step` at or past that step, at the time the
+  drawing finished), for 50 points logged 200 ms apart; kernel and browser share this machine's
+  clock.
 - overhead: mean time of one `cb.log(step, loss=…)` call in the training thread with the dashboard
   displayed, over 10,000 calls (unpaced, so at well over 10,000 calls/s).
 
@@ -49,12 +50,16 @@ RUN_CELL = """(i) => {
 }"""
 IDLE = "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'"
 OBSERVE = """() => {
+  // The card's lines canvas reports each picture once it is on the screen (data-drawn, with
+  // data-drawnAt: when the main thread or the lines worker finished drawing it, on the page's
+  // clock); the card's data-last-step, set before the picture was asked for, says what it holds.
   const card = document.querySelector('[data-testid="card"][data-tag="loss"]');
   window.__painted = [];
   new MutationObserver(() => {
-    const step = Number(card.dataset.lastStep);
-    requestAnimationFrame(() => window.__painted.push([step, Date.now()]));
-  }).observe(card, {attributes: true, attributeFilter: ['data-last-step']});
+    const lines = card.querySelector('[data-testid="chart-lines"]');
+    if (!lines || !lines.dataset.drawnAt) return;
+    window.__painted.push([Number(card.dataset.lastStep), performance.timeOrigin + Number(lines.dataset.drawnAt)]);
+  }).observe(card, {attributes: true, subtree: true, attributeFilter: ['data-drawn']});
 }"""
 
 
