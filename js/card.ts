@@ -8,7 +8,6 @@
  */
 import { xValues } from "./axes";
 import { type ChartRun, type ChartSettings, ScalarChart } from "./chart";
-import { runColor } from "./colors";
 import { afterPaint } from "./dom";
 import { applyAppend, decodeSeries, type Requests, type ScalarsAppend, type Series } from "./protocol";
 import { smooth, smoothContinued } from "./smoothing";
@@ -16,6 +15,8 @@ import type { Theme } from "./theme";
 
 export interface CardContext {
   requests: Requests;
+  /** The dashboard's colour of a run (colors.ts colorsOf). */
+  color(run: string): string;
   settings(): ChartSettings;
   smoothing(): number;
   theme(): Theme;
@@ -318,7 +319,7 @@ export class Card {
     const isDetail = data === this.detail;
     const runs: ChartRun[] = data
       .filter((s) => this.runs.includes(s.run))
-      .map((s) => ({ run: s.run, color: runColor(s.run), series: s, smoothed: this.smoothed(s, isDetail), t0: this.t0(s) }));
+      .map((s) => ({ run: s.run, color: this.ctx.color(s.run), series: s, smoothed: this.smoothed(s, isDetail), t0: this.t0(s) }));
     const points = runs.reduce((a, r) => a + r.series.step.length, 0);
     this.note.textContent = runs.length === 0 ? "No selected run has this tag." : points === 0 ? "No points." : "";
     this.note.hidden = this.note.textContent === "";

@@ -35,8 +35,63 @@ export function fnv1a(s: string): number {
   return h >>> 0;
 }
 
+/** A run's own colour: its hash slot in the palette (what assignColors gives it when free). */
 export function runColor(run: string): string {
   return PALETTE[fnv1a(run) % PALETTE.length];
+}
+
+/**
+ * The colours of a logdir's runs: each run takes, from its own hash slot onwards, the first
+ * colour that the fewest runs already have. Twelve runs or fewer thus never share a colour
+ * (`run_lr_0001` and `run_lr_00001` hash to the same slot), and a run keeps its hash colour
+ * whenever that is free. Runs are taken in sorted order, so the same runs get the same colours
+ * in every card and every session; `keep` (the colours already on the screen) stays as it is,
+ * so a run that appears while a dashboard is open changes no other run's colour.
+ * nbtb/plot.py `run_colors` is the same rule (the static picture and Python plots use it).
+ */
+export function assignColors(runs: readonly string[], keep?: ReadonlyMap<string, string>): Map<string, string> {
+  const out = new Map(keep ?? []);
+  const used = new Array<number>(PALETTE.length).fill(0);
+  for (const c of out.values()) {
+    const k = PALETTE.indexOf(c);
+    if (k >= 0) used[k]++;
+  }
+  for (const run of [...new Set(runs)].sort()) {
+    if (out.has(run)) continue;
+    const start = fnv1a(run) % PALETTE.length;
+    let best = start;
+    for (let k = 1; k < PALETTE.length; k++) {
+      const slot = (start + k) % PALETTE.length;
+      if (used[slot] < used[best]) best = slot;
+    }
+    used[best]++;
+    out.set(run, PALETTE[best]);
+  }
+  return out;
+}
+
+/** What colorsOf needs of a widget model: its `runs` trait. */
+interface RunsSource {
+  get(key: "runs"): unknown;
+}
+
+const perModel = new WeakMap<object, { runs: unknown; colors: Map<string, string> }>();
+
+/**
+ * The colour function of one dashboard: assignColors over its model's `runs` trait, made again
+ * (keeping the colours given so far) only when that list changes.
+ */
+export function colorsOf(model: RunsSource): (run: string) => string {
+  return (run) => {
+    const runs = model.get("runs");
+    let state = perModel.get(model);
+    if (!state || state.runs !== runs) {
+      const list = Array.isArray(runs) ? runs.map(String) : [];
+      state = { runs, colors: assignColors(list, state?.colors) };
+      perModel.set(model, state);
+    }
+    return state.colors.get(run) ?? runColor(run);
+  };
 }
 
 /** `#rrggbb` with an alpha, for the faded raw line drawn behind the smoothed one. */

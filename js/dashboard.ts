@@ -9,7 +9,7 @@ import "uplot/dist/uPlot.min.css";
 import "./dashboard.css";
 import { isXAxisMode, type XAxisMode } from "./axes";
 import type { CardContext } from "./card";
-import { runColor } from "./colors";
+import { colorsOf } from "./colors";
 import { makeMatcher } from "./filter";
 import { warmLines } from "./linelayer";
 import { type KernelMessage, Requests } from "./protocol";
@@ -137,6 +137,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const runFilter = h("input", { type: "search", placeholder: "Filter runs (regex)", "data-testid": "run-filter", class: "nbtb-filter" });
   const allBtn = h("button", { type: "button", class: "nbtb-small-btn", "data-testid": "runs-all" }, "All");
   const noneBtn = h("button", { type: "button", class: "nbtb-small-btn", "data-testid": "runs-none" }, "None");
+  // one colour per run of this dashboard, the same in every card and tab (colors.ts)
+  const color = colorsOf(model);
   const runList = h("div", { class: "nbtb-run-list", "data-testid": "runs" });
   const runsPanel = h(
     "div",
@@ -164,7 +166,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       const rows = runs.map((run) => {
         const box = h("input", { type: "checkbox", "aria-label": run });
         const sw = h("span", { class: "nbtb-swatch" });
-        sw.style.background = runColor(run);
+        sw.style.background = color(run);
         const row = h("label", { class: "nbtb-run-row", "data-testid": "run-row", "data-run": run, title: run }, box, sw, h("span", { class: "nbtb-run-name" }, run));
         box.addEventListener("change", () => {
           const sel = new Set(list("selected_runs"));
@@ -198,6 +200,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
 
   const requests = new Requests((msg) => model.send(msg));
   const ctx: CardContext = {
+    color,
     requests,
     settings: () => ({
       xAxis: (isXAxisMode(model.get("x_axis")) ? model.get("x_axis") : "step") as XAxisMode,

@@ -4,7 +4,6 @@
  * bands (darker toward the median) and the median line.
  */
 import { formatValue, nearestIndex } from "./axes";
-import { runColor } from "./colors";
 import { compressHistogram, NORMAL_HISTOGRAM_BPS } from "./compress";
 import { HistCardBase, type HistContext, HistTab } from "./histtab";
 import { bandAlpha, niceTicks } from "./ridges";
@@ -71,7 +70,7 @@ export class DistributionCard extends HistCardBase {
       g.fillText(String(t), sx(t), M.top + plotH + 4);
     }
 
-    const color = runColor(this.run);
+    const color = this.ctx.color(this.run);
     const v = (k: number, j: number) => this.values[k * nb + j];
     // a single step is drawn as a short column so it stays visible
     const xs = n === 1 ? [sx(s0) - 3, sx(s0) + 3] : Array.from(this.steps, sx);

@@ -5,7 +5,6 @@
  * on one baseline, coloured by step. Hover names the step, the bin range and its count.
  */
 import { formatValue } from "./axes";
-import { runColor } from "./colors";
 import { sampleIndices } from "./histdata";
 import { HistCardBase, type HistContext, HistTab } from "./histtab";
 import { type Rebinned, rebin } from "./rebin";
@@ -85,7 +84,7 @@ export class HistogramCard extends HistCardBase {
     const x1 = b.left + b.binCount * b.dx;
     const sx = (v: number) => M.left + ((v - x0) / (x1 - x0 || 1)) * plotW;
     const sy = (c: number) => (this.maxCount > 0 ? (c / this.maxCount) * lay.height : 0);
-    const color = runColor(this.run);
+    const color = this.ctx.color(this.run);
 
     // axes: value ticks at the bottom, step ticks on the right (offset mode)
     g.fillStyle = theme.fg;
@@ -179,7 +178,7 @@ export class HistogramCard extends HistCardBase {
     const count = b.counts[best][bin];
     const x = sx(lo + b.dx / 2);
     const y = baseline[best] - sy(count);
-    g.fillStyle = runColor(this.run);
+    g.fillStyle = this.ctx.color(this.run);
     g.beginPath();
     g.arc(x, y, 3.5, 0, 2 * Math.PI);
     g.fill();

@@ -4,7 +4,6 @@
  * a canvas sized to the card, and a hover tooltip. Tags and run names are text, never HTML.
  */
 import "./hist.css";
-import { runColor } from "./colors";
 import { groupTags, makeMatcher } from "./filter";
 import type { HistRequests, RunHistograms } from "./histdata";
 import type { Theme } from "./theme";
@@ -12,6 +11,8 @@ import { collapsibleSection } from "./section";
 
 export interface HistContext {
   hist: HistRequests;
+  /** The dashboard's colour of a run (colors.ts colorsOf). */
+  color(run: string): string;
   theme(): Theme;
   onPaint(): void;
   /** The global histogram mode (trait `histogram_mode`). */
@@ -67,7 +68,7 @@ export abstract class HistCardBase {
     runLabel.className = "nbtb-hist-run";
     const sw = document.createElement("span");
     sw.className = "nbtb-swatch";
-    sw.style.background = runColor(run);
+    sw.style.background = this.ctx.color(run);
     const name = document.createElement("span");
     name.textContent = run;
     runLabel.title = run;

@@ -10,6 +10,7 @@ import { HistogramsTab, isHistogramMode } from "./histograms";
 import type { HistContext, HistTab, HistCardBase } from "./histtab";
 import type { Theme } from "./theme";
 import type { Buf, Model } from "./protocol";
+import { colorsOf } from "./colors";
 
 
 export interface HistTabs {
@@ -25,6 +26,7 @@ export function histogramTabs(model: Model, base: { theme(): Theme; onPaint(): v
   const hist = new HistRequests((msg) => model.send(msg));
   const ctx: HistContext = {
     hist,
+    color: colorsOf(model),
     theme: () => base.theme(),
     onPaint: () => base.onPaint(),
     mode: () => {

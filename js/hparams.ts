@@ -3,7 +3,6 @@
  * (its final value), sortable by clicking a header and filterable by a regex over the row.
  * The checkbox of a row is that run's selection in every tab (the `selected_runs` trait).
  */
-import { runColor } from "./colors";
 import { makeMatcher } from "./filter";
 import { el, type HParamsReply, type MediaRequests } from "./media";
 
@@ -136,6 +135,7 @@ export class HParamsTab {
     private requests: MediaRequests,
     private setSelected: (runs: string[], on: boolean) => void,
     private onPaint: () => void,
+    private color: (run: string) => string,
   ) {
     this.el = el("div", "nbtb-hparams-tab");
     this.el.dataset.testid = "hparams-tab";
@@ -226,7 +226,7 @@ export class HParamsTab {
       td0.append(box);
       const runCell = el("td", "nbtb-hp-run");
       const sw = el("span", "nbtb-swatch");
-      sw.style.background = runColor(r.run);
+      sw.style.background = this.color(r.run);
       runCell.append(sw, el("span", "", r.run));
       runCell.dataset.column = "run";
       tr.append(td0, runCell);
@@ -274,7 +274,7 @@ export class HParamsTab {
         pen = true;
       }
       const on = this.selected.has(line.run);
-      const path = svg("path", { d: segs.join(" "), class: `nbtb-pc-line${on ? "" : " nbtb-pc-off"}`, stroke: runColor(line.run) });
+      const path = svg("path", { d: segs.join(" "), class: `nbtb-pc-line${on ? "" : " nbtb-pc-off"}`, stroke: this.color(line.run) });
       path.dataset.run = line.run;
       const title = svg("title", {});
       title.textContent = line.run;

@@ -6,7 +6,6 @@
  * opens without sending any of them.
  */
 import "./media.css";
-import { runColor } from "./colors";
 import { makeMatcher } from "./filter";
 import { StepSlider } from "./slider";
 import { collapsibleSection } from "./section";
@@ -155,6 +154,8 @@ export interface TabState {
 
 export interface MediaContext {
   media: MediaRequests;
+  /** The dashboard's colour of a run (colors.ts colorsOf). */
+  color(run: string): string;
   onPaint(): void;
 }
 
@@ -199,7 +200,7 @@ export class MediaCard {
     this.el.tabIndex = 0;
     const head = el("div", "nbtb-card-head");
     const sw = el("span", "nbtb-swatch");
-    sw.style.background = runColor(run);
+    sw.style.background = this.ctx.color(run);
     const title = el("span", "nbtb-card-title", run);
     title.title = `${run} · ${tag}`;
     const tools = el("span", "nbtb-card-tools");

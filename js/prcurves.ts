@@ -3,7 +3,6 @@
  * `pr_curves` tensors: rows TP, FP, TN, FN, precision, recall over thresholds), drawn on a
  * canvas with the step slider; hover names threshold, precision and recall.
  */
-import { runColor } from "./colors";
 import { el, type MediaContext, type MediaReply, MediaTab, type Renderer } from "./media";
 import { toFloat64 } from "./protocol";
 import type { Buf } from "./protocol";
@@ -42,6 +41,8 @@ export function prPoints(c: PrCurve, w: number, h: number, pad: number): [number
 }
 
 class PrRenderer implements Renderer {
+  constructor(private color: (run: string) => string) {}
+
   render(body: HTMLElement, reply: MediaReply, buffers: Buf[]): void {
     const curves = decodePr(reply, buffers);
     const W = 320;
@@ -77,7 +78,7 @@ class PrRenderer implements Renderer {
     g.rotate(-Math.PI / 2);
     g.fillText("precision", 0, 0);
     g.restore();
-    g.strokeStyle = runColor(reply.run);
+    g.strokeStyle = this.color(reply.run);
     g.lineWidth = 1.5;
     for (const c of curves) {
       const pts = prPoints(c, W, H, pad);
@@ -102,6 +103,6 @@ class PrRenderer implements Renderer {
 
 export class PrCurvesTab extends MediaTab {
   constructor(ctx: MediaContext) {
-    super("pr_curves", "PR curve", ctx, () => new PrRenderer(), "pr-card");
+    super("pr_curves", "PR curve", ctx, () => new PrRenderer(ctx.color), "pr-card");
   }
 }

@@ -10,6 +10,7 @@ import { type MediaContext, MediaRequests, type MediaTab } from "./media";
 import { PrCurvesTab } from "./prcurves";
 import { TextTab } from "./text";
 import type { Buf, Model } from "./protocol";
+import { colorsOf } from "./colors";
 
 
 export interface MediaTabs {
@@ -23,7 +24,8 @@ export interface MediaTabs {
 
 export function mediaTabs(model: Model, onPaint: () => void): MediaTabs {
   const requests = new MediaRequests((msg) => model.send(msg));
-  const ctx: MediaContext = { media: requests, onPaint };
+  const color = colorsOf(model);
+  const ctx: MediaContext = { media: requests, onPaint, color };
   const tabs: Record<string, MediaTab> = {
     images: new ImagesTab(ctx),
     text: new TextTab(ctx),
@@ -42,7 +44,7 @@ export function mediaTabs(model: Model, onPaint: () => void): MediaTabs {
     model.set("selected_runs", [...known.filter((r) => sel.has(r)), ...[...sel].filter((r) => !known.includes(r))]);
     model.save_changes();
   };
-  const hparams = new HParamsTab(requests, setSelected, onPaint);
+  const hparams = new HParamsTab(requests, setSelected, onPaint, color);
   let active = "";
 
   const update = (catalogChanged = false) => {

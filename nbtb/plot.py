@@ -1,7 +1,7 @@
 """Altair charts of a logdir's scalars (``Logdir.plot``), and the tidy points they draw.
 
 The points are what the dashboard shows: each run keeps the colour the front end gives it
-(js/colors.ts: FNV-1a of the run name into the same palette), smoothing is TensorBoard's
+(js/colors.ts: FNV-1a of the run name into the same palette, no two of twelve runs alike), smoothing is TensorBoard's
 debiased EMA over the *full* series (widgets/smoothing.py, vectorised here: ``smooth_fast``), and
 long series are reduced per pixel column (widgets/reduce.py) so a chart stays small
 whatever the series length.
@@ -10,7 +10,7 @@ The static fallback of a displayed dashboard (widgets/fallback.py) draws the sam
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -41,8 +41,33 @@ def fnv1a(text: str) -> int:
 
 
 def run_color(run: str) -> str:
-    """The colour the dashboard draws ``run`` in: stable across cards, notebooks and sessions."""
+    """A run's own colour, its hash slot in the palette: what ``run_colors`` gives it when free."""
     return PALETTE[fnv1a(run) % len(PALETTE)]
+
+
+def run_colors(runs: Iterable[str], keep: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{run: colour}`` as the dashboard draws a logdir's runs (js/colors.ts ``assignColors``).
+
+    Each run, in sorted order, takes from its own hash slot onwards the first colour that the
+    fewest runs already have: twelve runs or fewer never share a colour, and a run keeps its
+    hash colour whenever it is free. ``keep`` (colours already given) stays as it is. (JS sorts
+    by UTF-16 code unit, Python by code point: the two orders differ only between characters
+    above U+FFFF and U+E000-U+FFFF.)
+    """
+    out = dict(keep or {})
+    used = [0] * len(PALETTE)
+    for colour in out.values():
+        if colour in PALETTE:
+            used[PALETTE.index(colour)] += 1
+    for run in sorted(set(runs)):
+        if run in out:
+            continue
+        start = fnv1a(run) % len(PALETTE)
+        best = min(range(len(PALETTE)), key=lambda k: (used[(start + k) % len(PALETTE)], k))
+        slot = (start + best) % len(PALETTE)
+        used[slot] += 1
+        out[run] = PALETTE[slot]
+    return out
 
 
 def scalar_tags(source: Any, tag: Selector = None, run: Selector = None) -> dict[str, list[str]]:
@@ -140,7 +165,8 @@ def plot(source: Any, tag: Selector = None, run: Selector = None, smoothing: flo
     for column in ("value", "smoothed"):  # JSON has no inf; Vega-Lite leaves a gap at null
         df[column] = df[column].where(np.isfinite(df[column]))
     runs = sorted(df["run"].unique())
-    color = alt.Color("run:N", scale=alt.Scale(domain=runs, range=[run_color(r) for r in runs]),
+    colours = run_colors(getattr(source, "runs", None) or runs)  # the dashboard's, over every run
+    color = alt.Color("run:N", scale=alt.Scale(domain=runs, range=[colours[r] for r in runs]),
                       legend=alt.Legend(title="run", symbolOpacity=1, symbolStrokeWidth=2))
     if x == "wall_time":
         df["x"] = pd.to_datetime(df["wall_time"], unit="s", utc=True)

@@ -212,6 +212,6 @@ def test_export_static_is_one_file_of_vega_lite_charts_that_renders_offline(logd
     assert not outside and not errors, (outside, errors)
     assert "loss/train" in text and "accuracy/val" in text and "nbtb · logs" in text
     assert lines == 2 * 2 * 2  # 2 tags x 2 runs x (faded raw + smoothed)
-    from nbtb.plot import run_color
+    from nbtb.plot import run_colors
 
-    assert {run_color("run_a"), run_color("run_b")} <= {s.lower() for s in strokes if s}
+    assert set(run_colors(["run_a", "run_b"]).values()) <= {s.lower() for s in strokes if s}

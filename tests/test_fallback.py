@@ -14,7 +14,7 @@ import pytest
 
 import nbtb
 import nbtb.widgets.dashboard as dashboard_mod
-from nbtb.plot import run_color
+from nbtb.plot import run_colors
 from nbtb.widgets import fallback
 from nbtb.widgets.fallback import MARKER, MAX_CARDS, MAX_POINTS
 
@@ -54,7 +54,8 @@ def test_displayed_dashboard_carries_the_static_cards(tmp_path, stub_frontend):
     svg, html = bundle[SVG], bundle["text/html"]
     assert svg.startswith("<svg") and f'class="{MARKER}"' in svg and svg in html
     assert "loss/train" in svg and "accuracy/val" in svg and "2 runs" in svg
-    assert run_color("run_a") in svg and run_color("run_b") in svg
+    colours = run_colors(["run_a", "run_b"])  # the dashboard's colours
+    assert colours["run_a"] in svg and colours["run_b"] in svg
     assert str(tmp_path) not in svg  # the logdir's basename only, no absolute path
     assert svg.count('<path d="') == 4  # 2 tags x 2 runs, no faded raw lines at smoothing 0
     dash.close()
@@ -65,7 +66,8 @@ def test_picture_follows_the_dashboard_state(tmp_path, stub_frontend):
                           selected_runs=["run_b"], tag_filter="LOSS")  # case-insensitive, as the UI
     svg = fallback.static_bundle(dash)[SVG]
     assert "loss/train" in svg and "accuracy/val" not in svg
-    assert run_color("run_b") in svg and ">run_a<" not in svg
+    # run_b keeps the colour the dashboard gives it among all its runs, not among the drawn ones
+    assert run_colors(["run_a", "run_b"])["run_b"] in svg and ">run_a<" not in svg
     assert svg.count('<path d="') == 2 and 'stroke-opacity="0.25"' in svg  # raw + smoothed
     dash.tag_filter = "loss("  # an invalid regex is a plain substring, as in js/filter.ts
     assert "no scalar data" in fallback.static_bundle(dash)[SVG]
@@ -137,5 +139,6 @@ def test_nbconvert_round_trip_shows_the_static_chart(tmp_path):
                     "--output", "run.html"], cwd=tmp_path, check=True, capture_output=True, timeout=180)
     html = (tmp_path / "run.html").read_text()
     assert len(re.findall(rf'<svg [^>]*class="{MARKER}"', html)) == 1  # nbconvert reorders attributes
-    assert "loss/train" in html and run_color("run_a") in html and run_color("run_b") in html
+    colours = run_colors(["run_a", "run_b"])
+    assert "loss/train" in html and colours["run_a"] in html and colours["run_b"] in html
     assert 'type="application/vnd.jupyter.widget-view+json"' not in html

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import nbtb
-from nbtb.plot import PALETTE, fnv1a, plot, points, run_color, series_points, smooth_fast
+from nbtb.plot import PALETTE, fnv1a, plot, points, run_color, run_colors, series_points, smooth_fast
 from nbtb.widgets.smoothing import smooth
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +27,22 @@ def test_palette_and_hash_match_the_front_end():
     assert fnv1a("é") == h
     assert run_color("a") == PALETTE[0xE40C292C % len(PALETTE)]
     assert len({run_color(f"run_{i}") for i in range(240)}) == len(PALETTE)
+
+
+def test_run_colors_follow_the_front_ends_rule():
+    """The vector js/colors.test.ts checks for assignColors: the static picture and Python plots
+    colour runs as the dashboard does, no two of twelve alike (run_lr_0001 and run_lr_00001 share
+    a hash slot)."""
+    runs = ["run_lr_001", "run_lr_0001", "run_lr_00001"] + [f"seed_{i}" for i in range(11)]
+    assert run_colors(runs) == {
+        "run_lr_00001": "#0077bb", "run_lr_0001": "#12b5cb", "run_lr_001": "#9334e6", "seed_0": "#cc3311",
+        "seed_1": "#009988", "seed_10": "#e8710a", "seed_2": "#7cb342", "seed_3": "#5c7cfa",
+        "seed_4": "#e52592", "seed_5": "#f9ab00", "seed_6": "#8e98a3", "seed_7": "#ff7043",
+        "seed_8": "#e52592", "seed_9": "#f9ab00"}
+    assert run_color("run_lr_0001") == run_color("run_lr_00001")
+    before = run_colors(["run_lr_0001", "run_lr_001"])
+    after = run_colors(["run_lr_00001", "run_lr_0001", "run_lr_001"], keep=before)
+    assert {r: after[r] for r in before} == before and after["run_lr_00001"] != after["run_lr_0001"]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +63,8 @@ def test_plot_facets_tags_and_colours_runs(logdir):
     assert spec["facet"]["field"] == "tag" and spec["facet"]["sort"] == ["accuracy/val", "loss/train"]
     enc = spec["spec"]["layer"][0]["encoding"]
     assert enc["color"]["scale"]["domain"] == ["run_a", "run_b"]
-    assert enc["color"]["scale"]["range"] == [run_color("run_a"), run_color("run_b")]
+    colours = run_colors(["run_a", "run_b"])
+    assert enc["color"]["scale"]["range"] == [colours["run_a"], colours["run_b"]]
     assert spec["resolve"]["scale"]["y"] == "independent"
 
 

@@ -53,7 +53,7 @@ def add_static(widget: Any, bundle: Any) -> Any:
 
 def static_bundle(widget: Any) -> dict[str, str]:
     """``{"image/svg+xml": ..., "text/html": ...}`` of what ``widget`` (a Dashboard) shows."""
-    from ..plot import points, scalar_tags
+    from ..plot import points, run_colors, scalar_tags
 
     lock = getattr(widget, "_lock", None)
     source = widget._source
@@ -83,7 +83,8 @@ def static_bundle(widget: Any) -> dict[str, str]:
     if len(series) > len(shown):
         caption += f" ({len(series) - len(shown)} more not drawn)"
     caption += f" · smoothing {smoothing:g} · static snapshot {time.strftime('%Y-%m-%d %H:%M')}"
-    svg = render_svg(df, list(shown), x=x, smoothing=smoothing, caption=caption)
+    svg = render_svg(df, list(shown), x=x, smoothing=smoothing, caption=caption,
+                     colors=run_colors(widget.runs))
     note = ("Static snapshot of an nbtb dashboard; the interactive dashboard needs a running "
             "kernel with widgets.")
     html = (f'<div class="{MARKER}" title="{escape(note)}">{svg}'
@@ -105,14 +106,20 @@ def _matcher(pattern: str):
 
 # ---- SVG -----------------------------------------------------------------------------------
 def render_svg(df: Any, tags: list[str], *, x: str = "step", smoothing: float = 0.0, caption: str = "",
-               columns: int = COLUMNS) -> str:
-    """One SVG of scalar cards (a grid, ``columns`` a row) from ``nbtb.plot.points`` rows."""
-    from ..plot import run_color
+               columns: int = COLUMNS, colors: dict[str, str] | None = None) -> str:
+    """One SVG of scalar cards (a grid, ``columns`` a row) from ``nbtb.plot.points`` rows.
+
+    ``colors``: the dashboard's colours (``nbtb.plot.run_colors`` over all its runs, not only
+    the drawn ones); by default those of the drawn runs.
+    """
+    from ..plot import run_colors
 
     n = max(len(tags), 1)
     cols = min(columns, n)
     rows = math.ceil(n / cols)
     runs = sorted(df["run"].unique()) if len(df) else []
+    palette = run_colors(runs, keep=colors)
+    run_color = palette.__getitem__
     legend_rows = math.ceil(min(len(runs), MAX_LEGEND + 1) / 4) if runs else 0
     top = 20 if caption else 0
     width = cols * CARD_W + (cols - 1) * GAP + 2

@@ -32,6 +32,13 @@ def run_checked(root) -> dict[str, bool]:
             for i in range(rows.count())}
 
 
+def swatch_colors(root) -> dict[str, tuple[int, ...]]:
+    """Each run's colour as the runs panel shows it, as (r, g, b)."""
+    got = root.evaluate("""(root) => Object.fromEntries(Array.from(root.querySelectorAll('[data-testid="run-row"]'),
+        (row) => [row.dataset.run, getComputedStyle(row.querySelector('.nbtb-swatch')).backgroundColor]))""")
+    return {run: tuple(int(v) for v in rgb[rgb.index("(") + 1:-1].split(",")[:3]) for run, rgb in got.items()}
+
+
 def test_magic_shows_a_card_per_tag_and_a_row_per_run(page):
     root = dashboard(page, MAGIC_CELL)
     shot(page, "magic")
@@ -42,6 +49,8 @@ def test_magic_shows_a_card_per_tag_and_a_row_per_run(page):
         "loss", "accuracy", "noise"}
     assert run_checked(root) == {run: True for run in RUNS}
     assert root.locator('[data-testid="tab-scalars"]').count() == 1
+    colours = swatch_colors(root)
+    assert len(set(colours.values())) == len(colours)  # every run in its own colour
 
 
 def test_lines_are_drawn_off_the_main_thread(page):
@@ -60,12 +69,10 @@ def test_lines_are_drawn_off_the_main_thread(page):
     page.mouse.move(0, 0)  # no cursor or tooltip over the picture
     from PIL import Image
 
-    from nbtb.plot import run_color
-
     pixels = np.asarray(Image.open(io.BytesIO(lines.screenshot())).convert("RGB")).reshape(-1, 3).astype(int)
+    swatches = swatch_colors(root)
     for run in RUNS:
-        rgb = np.array([int(run_color(run)[i:i + 2], 16) for i in (1, 3, 5)])
-        assert (np.abs(pixels - rgb).max(axis=1) <= 12).sum() >= 20, run
+        assert (np.abs(pixels - np.array(swatches[run])).max(axis=1) <= 12).sum() >= 20, run
 
 
 def test_show_preselects_the_requested_run(page):

@@ -322,10 +322,13 @@ def test_png_button_downloads_the_chart(rpage):
         arg=card(root, "loss/train").element_handle())
     from PIL import Image
 
-    from nbtb.plot import run_color
+    from nbtb.plot import run_colors
 
     pixels = np.asarray(Image.open(download.value.path()).convert("RGB")).reshape(-1, 3).astype(int)
+    shown = root.evaluate("""(root) => Array.from(root.querySelectorAll('[data-testid="run-row"]'),
+        (row) => row.dataset.run)""")  # the hparams sessions (alpha/hp, …) are runs too
+    colours = run_colors(shown)
     for run in RUNS:
-        rgb = np.array([int(run_color(run)[i:i + 2], 16) for i in (1, 3, 5)])
+        rgb = np.array([int(colours[run][i:i + 2], 16) for i in (1, 3, 5)])
         # the smoothed line is opaque; allow for anti-aliasing
         assert (np.abs(pixels - rgb).max(axis=1) <= 12).sum() >= 20, run
