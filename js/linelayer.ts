@@ -134,6 +134,10 @@ export class LineLayer {
   private seq = 0;
   private last: LineJob | null = null;
   private cancelIdle: (() => void) | null = null;
+  /** The worker has drawn a job for us (so far an older one): see draw. */
+  private workerAlive = false;
+  /** The last job drawn on this thread. */
+  private drawnHere = 0;
 
   /**
    * The lines canvas goes right after `under` (uPlot's canvas). `onDrawn` follows each job
@@ -159,8 +163,13 @@ export class LineLayer {
       painter.draw(this.id, this.seq, job);
       return;
     }
+    // While handing over, jobs go to the worker too; once it has drawn one, only to it (else a
+    // chart redrawn faster than the worker answers would be drawn twice, and never swapped).
+    if (this.mode === "handing" && painter) {
+      painter.draw(this.id, this.seq, job);
+      if (this.workerAlive) return;
+    }
     this.drawHere(job);
-    if (this.mode === "handing" && painter) painter.draw(this.id, this.seq, job);
     if (this.mode === "main" && !this.cancelIdle && getPainter()) {
       this.cancelIdle = whenIdle(() => this.handOver(), 2000);
     }
@@ -196,6 +205,7 @@ export class LineLayer {
   }
 
   private onWorkerDrawn(seq: number, at: number): void {
+    this.workerAlive = true;
     if (seq !== this.seq) return; // a newer job is on its way
     if (this.mode === "handing" && this.handed) {
       // The worker's canvas shows the picture ours shows: swap them in one task, so no frame
@@ -205,9 +215,11 @@ export class LineLayer {
       this.canvas = this.handed;
       this.handed = null;
       this.mode = "worker";
-      this.canvas.dataset.drawn = String(seq);
-      this.canvas.dataset.drawnAt = at.toFixed(1);
-      return;
+      if (this.drawnHere === seq) {
+        this.canvas.dataset.drawn = String(seq);
+        this.canvas.dataset.drawnAt = at.toFixed(1);
+        return; // already reported: this thread drew the same job
+      }
     }
     this.drawnNow(at);
   }
@@ -218,6 +230,8 @@ export class LineLayer {
     if (this.mode === "handing") {
       this.handed?.remove();
       this.handed = null;
+      // jobs sent only to the worker since it answered: draw the latest here
+      if (this.last && this.drawnHere !== this.seq) this.drawHere(this.last);
     } else if (this.mode === "worker") {
       const fresh = LineLayer.makeCanvas("main");
       this.canvas.replaceWith(fresh);
@@ -232,6 +246,7 @@ export class LineLayer {
     if (this.canvas.height !== job.canvas.height) this.canvas.height = job.canvas.height;
     const ctx = this.canvas.getContext("2d");
     if (ctx) drawLines(ctx, job);
+    this.drawnHere = this.seq;
     this.drawnNow(performance.now());
   }
 

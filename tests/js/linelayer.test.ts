@@ -153,6 +153,33 @@ describe("LineLayer", () => {
     expect(layer.canvas.dataset.drawn).toBe("4");
   });
 
+  it("once the worker answers during the hand-over, new jobs go to it alone, and the swap reports them", async () => {
+    const strokes = stubContext();
+    const idle = stubIdle();
+    withWorkerSupport();
+    const { LineLayer } = await freshModule();
+    const under = underCanvas();
+    const drawn = vi.fn();
+    const layer = new LineLayer(under, drawn);
+    layer.draw(JOB);
+    idle();
+    const w = FakeWorker.last!;
+    const id = w.sent[0].msg.id;
+    layer.draw({ ...JOB, xMax: 2 }); // drawn here and sent: the worker has not answered yet
+    expect(strokes.n).toBe(2);
+    w.reply(id, 1); // an older picture: the worker is alive
+    layer.draw({ ...JOB, xMax: 3 }); // now for the worker alone
+    expect(strokes.n).toBe(2);
+    expect(w.draws()).toEqual([1, 2, 3]);
+    expect(drawn).toHaveBeenCalledTimes(2);
+    const [mine, theirs] = linesOf(under);
+    w.reply(id, 3, 11);
+    expect(linesOf(under)).toEqual([theirs]);
+    expect(mine.isConnected).toBe(false);
+    expect(drawn).toHaveBeenCalledTimes(3); // job 3 is on the screen, by the worker
+    expect(theirs.dataset.drawn).toBe("3");
+  });
+
   it("one worker serves every chart, started ahead by warmLines and kept for the next chart", async () => {
     stubContext();
     const idle = stubIdle();
@@ -215,9 +242,14 @@ describe("LineLayer", () => {
     layer.draw(JOB);
     idle();
     const mine = layer.canvas;
-    FakeWorker.last!.onerror!({ message: "gone" });
+    const w = FakeWorker.last!;
+    w.reply(w.sent[0].msg.id, 0); // alive: the next job goes to the worker alone
+    layer.draw({ ...JOB, xMax: 2 });
+    expect(mine.dataset.drawn).toBe("1");
+    w.onerror!({ message: "gone" });
     expect(linesOf(under)).toEqual([mine]);
+    expect(mine.dataset.drawn).toBe("2"); // the job only the worker had, drawn here
     layer.draw(JOB);
-    expect(mine.dataset.drawn).toBe("2");
+    expect(mine.dataset.drawn).toBe("3");
   });
 });
