@@ -117,6 +117,8 @@ export class ScalarChart {
   private lines: Lines | null = null;
   /** The last job sent to the layer: a redraw that changes nothing it shows sends nothing. */
   private sent: LineJob | null = null;
+  /** True from uPlot's draw hook to the end of that commit (see the setCursor hook). */
+  private drawing = false;
   private runs: Prepared[] = [];
   private preparedCache = new WeakMap<Series, { from: ChartRun; mode: XAxisMode; out: Prepared }>();
   private zoom: [number, number] | null = null;
@@ -346,6 +348,10 @@ export class ScalarChart {
 
   /** After uPlot drew the axes: the lines for its scales and plot box, unless nothing changed. */
   private sendLines(u: uPlot): void {
+    this.drawing = true;
+    queueMicrotask(() => {
+      this.drawing = false;
+    });
     const lines = this.lines;
     if (!lines) return;
     // uPlot's own canvas element (the first in its root; ours follows it)
@@ -432,7 +438,9 @@ export class ScalarChart {
       },
       hooks: {
         setSelect: [(u) => this.onSelect(u)],
-        setCursor: [(u) => this.tooltip.show(u, this.runs, this.settings.yLog)],
+        // uPlot moves the cursor right after a redraw (same commit as the draw hook) and on
+        // pointer moves: `drawing` tells the tooltip which one this is
+        setCursor: [(u) => this.tooltip.show(u, this.runs, this.settings.yLog, this.drawing)],
         draw: [(u) => this.sendLines(u)],
       },
     };
