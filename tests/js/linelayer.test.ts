@@ -86,6 +86,17 @@ function underCanvas(): HTMLCanvasElement {
   return under;
 }
 
+/** A chart's line layer on a page that has workers, before its first job. */
+async function chartWithWorker() {
+  const strokes = stubContext();
+  const idle = stubIdle();
+  withWorkerSupport();
+  const { LineLayer } = await freshModule();
+  const under = underCanvas();
+  const drawn = vi.fn();
+  return { strokes, idle, under, drawn, layer: new LineLayer(under, drawn) };
+}
+
 const linesOf = (under: HTMLCanvasElement) => Array.from(under.parentElement!.querySelectorAll<HTMLCanvasElement>(".nbtb-lines"));
 
 describe("LineLayer", () => {
@@ -107,13 +118,7 @@ describe("LineLayer", () => {
   });
 
   it("draws the first picture here, then hands a hidden canvas to the worker and swaps when it shows the latest", async () => {
-    const strokes = stubContext();
-    const idle = stubIdle();
-    withWorkerSupport();
-    const { LineLayer } = await freshModule();
-    const under = underCanvas();
-    const drawn = vi.fn();
-    const layer = new LineLayer(under, drawn);
+    const { strokes, idle, under, drawn, layer } = await chartWithWorker();
     layer.draw(JOB);
     expect([strokes.n, drawn.mock.calls.length, layer.canvas.dataset.where]).toEqual([1, 1, "main"]);
     const w = FakeWorker.last!;
@@ -154,13 +159,7 @@ describe("LineLayer", () => {
   });
 
   it("once the worker answers during the hand-over, new jobs go to it alone, and the swap reports them", async () => {
-    const strokes = stubContext();
-    const idle = stubIdle();
-    withWorkerSupport();
-    const { LineLayer } = await freshModule();
-    const under = underCanvas();
-    const drawn = vi.fn();
-    const layer = new LineLayer(under, drawn);
+    const { strokes, idle, under, drawn, layer } = await chartWithWorker();
     layer.draw(JOB);
     idle();
     const w = FakeWorker.last!;
