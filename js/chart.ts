@@ -106,7 +106,15 @@ export function prepare(r: ChartRun, x: Float64Array): Prepared {
 
 /** A joined column as the lines layer reads it: undefined (no point) -> NaN, null (a gap) -> Infinity. */
 function column(a: ArrayLike<number | null | undefined>): Float64Array {
-  return Float64Array.from(a as ArrayLike<number | null | undefined>, (v) => (v === undefined ? NaN : v === null ? Infinity : v));
+  return Float64Array.from(a, (v) => (v === undefined ? NaN : v === null ? Infinity : v));
+}
+
+/** Same table (by identity), scales, plot box and canvas: the picture would not change. */
+function samePicture(a: LineJob, b: LineJob): boolean {
+  const numbers = (j: LineJob) =>
+    [j.xMin, j.xMax, j.yMin, j.yMax, j.pxRatio, j.canvas.width, j.canvas.height, j.box.left, j.box.top, j.box.width, j.box.height];
+  const [p, q] = [numbers(a), numbers(b)];
+  return a.x === b.x && a.ys === b.ys && a.markers === b.markers && a.yLog === b.yLog && p.every((v, i) => v === q[i]);
 }
 
 
@@ -371,14 +379,7 @@ export class ScalarChart {
       canvas: { width: canvas.width, height: canvas.height },
       pxRatio: uPlot.pxRatio,
     };
-    const last = this.sent;
-    if (last && last.x === job.x && last.ys === job.ys && last.markers === job.markers && last.xMin === job.xMin
-        && last.xMax === job.xMax && last.yMin === job.yMin && last.yMax === job.yMax
-        && last.canvas.width === job.canvas.width && last.canvas.height === job.canvas.height
-        && last.box.left === job.box.left && last.box.top === job.box.top && last.box.width === job.box.width
-        && last.box.height === job.box.height && last.pxRatio === job.pxRatio) {
-      return;
-    }
+    if (this.sent && samePicture(this.sent, job)) return;
     this.sent = job;
     this.layer.draw(job);
   }

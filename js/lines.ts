@@ -128,14 +128,14 @@ export function drawLines(ctx: Ctx2D, job: LineJob, clear = true): void {
 function drawMarkers(ctx: Ctx2D, job: LineJob, px: (v: number) => number): void {
   const { left, top, width, height } = job.box;
   const s = 4 * job.pxRatio;
-  let last = "";
+  let last: { x: number; top: boolean; color: string } | null = null;
   for (const m of job.markers) {
     const x = px(m.x);
     if (x < left - 1 || x > left + width + 1) continue;
     // thousands of NaNs (a diverged run) land on few pixels: draw each spot once
-    const key = `${Math.round(x)}|${m.top}|${m.color}`;
-    if (key === last) continue;
-    last = key;
+    const spot = { x: Math.round(x), top: m.top, color: m.color };
+    if (last && last.x === spot.x && last.top === spot.top && last.color === spot.color) continue;
+    last = spot;
     const y = m.top ? top + s : top + height - s;
     ctx.fillStyle = m.color;
     ctx.beginPath();

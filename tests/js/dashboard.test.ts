@@ -207,6 +207,22 @@ describe("dashboard widget", () => {
     expect(Number(rows[0].dataset.smoothed)).toBeCloseTo((0.6 * 0.4 * (0.1 + 0.2) + 0.4 / 3) / 0.64, 14);
   });
 
+  it("draws a run of NaNs only and a run with no points (markers, no line, no error)", async () => {
+    const req = requests(model).find((r) => r.tag === "loss/train")!;
+    model.emit(
+      "msg:custom",
+      {
+        kind: "scalars_reply", request_id: req.request_id, tag: "loss/train", part: 0, parts: 1,
+        series: [{ run: "a", n: 3, total: 3, reduced: false }, { run: "b", n: 0, total: 0, reduced: false }],
+      },
+      [f64([0, 1, 2]), f64([10, 11, 12]), f64([NaN, NaN, NaN]), f64([]), f64([]), f64([])],
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const lines = el.querySelector<HTMLElement>('[data-testid="card"][data-tag="loss/train"] [data-testid="chart-lines"]')!;
+    expect(lines.dataset.drawn).toBe("1");
+    expect(lines.dataset.where).toBe("main"); // happy-dom has no OffscreenCanvas
+  });
+
   it("removes its listeners on cleanup", () => {
     expect(model.listenerCount()).toBeGreaterThan(0);
     cleanup();
